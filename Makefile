@@ -1,0 +1,58 @@
+# Two commands on a fresh machine:  `make lab` starts the course, `make test` runs every test.
+# Both create .venv when missing and install only when pyproject.toml or the pins changed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+PORT ?= 8888
+PYTEST_ARGS ?=
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
+.PHONY: lab test lint notebooks bench doctor constraints clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS) scripts/install_torch.sh
+	bash scripts/install_torch.sh $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed scripts/install_browser.sh
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	bash scripts/install_browser.sh
+	touch $@
+
+lab: $(VENV)/.installed  ## install if needed, then start JupyterLab on notebooks/
+	$(BIN)/course-utils doctor || true
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) --no-browser $(ROOT_FLAG)
+
+test: $(VENV)/.installed-test  ## install if needed, then run the whole test suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check course_utils tests scripts notebooks/source
+
+notebooks: $(VENV)/.installed  ## regenerate student and solution notebooks from notebooks/source
+	$(BIN)/course-utils build
+
+bench: $(VENV)/.installed  ## time every notebook in quick mode
+	$(BIN)/course-utils bench --mode quick --json artifacts/bench.json
+
+doctor: $(VENV)/.installed
+	$(BIN)/course-utils doctor
+
+constraints: ## re-pin every package from a fresh environment (maintainers)
+	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin
+	bash scripts/install_torch.sh .venv-pin/bin/python
+	.venv-pin/bin/python -m pip install --quiet -e '.[test]'
+	{ echo "# Exact pins for the container image and CI (pip constraints format)."; \
+	  echo "# Regenerate: make constraints  (pip freeze of a fresh .venv, without the course package)"; \
+	  .venv-pin/bin/pip freeze --exclude-editable | grep -vi '^course-utils'; } > $(CONSTRAINTS)
+	rm -rf .venv-pin
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache

@@ -1,0 +1,173 @@
+"""The inline-check mechanism: a ✓ with why it matters, or a ✗ with a hint that teaches.
+
+A notebook's checks live in one module (``course_utils/checks/kmeans.py`` for 01_kmeans …),
+registered with :func:`register`. In the notebook::
+
+    from course_utils.checks import Checker
+    check = Checker("01_kmeans", globals())
+    ...
+    check("assign_step")      # after the exercise; raises CheckFailed when it is wrong
+    ...
+    check.all()               # last cell: progress summary, catches names overwritten later
+
+A check function takes the student's objects as parameters named like the notebook's variables;
+the Checker looks them up in the notebook's namespace. It calls :func:`expect` with a hint that
+says what is wrong and where to look, never the answer. A failed check raises
+:class:`CheckFailed`, so nbgrader scores the cell zero; IPython shows only the hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+RESULTS_ENV = "COURSE_CHECK_RESULTS"
+_SALT = "bioimage-ml-workbook"
+MODULE_OF_NOTEBOOK = {  # notebook stem -> module in course_utils.checks
+    "01_kmeans": "kmeans",
+    "02_svm": "svm",
+    "03_cross_validation": "cross_validation",
+    "04_unet_segmentation": "segmentation",
+    "05_autoencoder_umap": "single_cell",
+}
+
+
+class CheckFailed(AssertionError):
+    """A check found a mistake; the message is the hint shown to the student."""
+
+    def _render_traceback_(self) -> list[str]:  # IPython: show the hint, not a traceback
+        return [f"✗ {self}"]
+
+
+@dataclass
+class CheckSpec:
+    """One registered check: its function, why it matters, and the names it reads."""
+
+    name: str
+    func: Callable[..., object]
+    why: str
+    params: list[str] = field(default_factory=list)
+
+
+_REGISTRY: dict[str, dict[str, CheckSpec]] = {}
+
+
+def register(notebook: str, name: str, why: str) -> Callable:
+    """Decorator: register ``func`` as the check ``name`` of ``notebook``."""
+
+    def wrap(func: Callable) -> Callable:
+        params = list(inspect.signature(func).parameters)
+        _REGISTRY.setdefault(notebook, {})[name] = CheckSpec(name, func, why, params)
+        return func
+
+    return wrap
+
+
+def expect(condition: object, hint: str) -> None:
+    """Fail the running check with ``hint`` unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(hint)
+
+
+def salted_hash(value: object) -> str:
+    """A salted sha256 of a value's canonical JSON, for the rare check that needs an exact value."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(f"{_SALT}:{text}".encode()).hexdigest()
+
+
+def matches_hash(value: object, expected: str) -> bool:
+    """True when ``value`` hashes to ``expected`` (see :func:`salted_hash`)."""
+    return salted_hash(value) == expected
+
+
+def call_student(func: Callable, *args: object, what: str, **kwargs: object) -> object:
+    """Call a student's function; turn a stub or a crash into a hint instead of a traceback."""
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(f"{what} is not written yet: replace `raise NotImplementedError()` with "
+                          "your code in the exercise cell, run it, then run this check.") from None
+    except CheckFailed:
+        raise
+    except Exception as exc:  # the student's code crashed: say where and how
+        raise CheckFailed(f"{what} raised {type(exc).__name__}: {exc}. Read the message, fix "
+                          "the exercise cell, run it again, then this check.") from None
+
+
+class Checker:
+    """Runs one notebook's checks against the notebook's own namespace."""
+
+    def __init__(self, notebook: str, namespace: dict, module: str | None = None) -> None:
+        """Load ``notebook``'s checks: its module in this package, or ``module`` (a full name)."""
+        if module is None:
+            if notebook not in MODULE_OF_NOTEBOOK:
+                raise KeyError(f"no checks for notebook {notebook!r}; "
+                               f"known: {sorted(MODULE_OF_NOTEBOOK)}")
+            module = f"{__package__}.{MODULE_OF_NOTEBOOK[notebook]}"
+        importlib.import_module(module)
+        self.notebook, self.namespace = notebook, namespace
+        self.specs = _REGISTRY.get(notebook, {})
+        self.results: dict[str, bool] = {}
+
+    def __call__(self, name: str, quiet: bool = False) -> bool:
+        """Run check ``name``: print ✓ and return True, or raise CheckFailed with a hint."""
+        passed, message = self._run(name)
+        self.results[name] = passed
+        self._record(name, passed, message)
+        if not passed:
+            raise CheckFailed(message)
+        if not quiet:
+            print(f"✓ {name}: {message}")
+        return True
+
+    def _run(self, name: str) -> tuple[bool, str]:
+        """Run one check and return (passed, why-or-hint) without raising."""
+        spec = self.specs.get(name)
+        if spec is None:
+            raise KeyError(f"{self.notebook} has no check {name!r}; known: {sorted(self.specs)}")
+        missing = [p for p in spec.params if p not in self.namespace]
+        if missing:
+            names = ", ".join(f"`{p}`" for p in missing)
+            return False, (f"{names} not defined yet: run the exercise cell (and the cells "
+                           "above it) first.")
+        try:
+            spec.func(**{p: self.namespace[p] for p in spec.params})
+        except CheckFailed as exc:
+            return False, str(exc)
+        except NotImplementedError:
+            return False, ("not written yet: replace `raise NotImplementedError()` in the "
+                           "exercise cell with your code.")
+        except Exception as exc:  # a student object broke the check itself
+            return False, (f"checking raised {type(exc).__name__}: {exc}. Is the object "
+                           "the exercise asked for (type, shape)?")
+        return True, spec.why
+
+    def _record(self, name: str, passed: bool, message: str) -> None:
+        """Append the result for ``course-utils validate`` when it asked for results."""
+        path = os.environ.get(RESULTS_ENV)
+        if path:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"notebook": self.notebook, "check": name,
+                                     "passed": passed, "message": message},
+                                    ensure_ascii=False) + "\n")
+
+    def all(self) -> dict[str, bool]:
+        """Re-run every check of this notebook and print a progress summary."""
+        rerun = {}
+        for name in self.specs:
+            passed, message = self._run(name)
+            rerun[name] = passed
+            was = self.results.get(name)
+            note = ""
+            if was and not passed:
+                note = "  (passed earlier: a later cell overwrote a name it uses)"
+            mark = "✓" if passed else "✗"
+            print(f"{mark} {name}" + ("" if passed else f": {message}") + note)
+        done = sum(rerun.values())
+        print(f"\n{done} of {len(rerun)} checks pass in {self.notebook}.")
+        return rerun

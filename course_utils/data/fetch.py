@@ -1,0 +1,346 @@
+"""Get a dataset's files: from the package, the mirrors, the cache, else by download.
+
+Sources are tried in order for each file: files bundled in this package, each folder of
+``COURSE_DATA_DIRS`` (read-only), the cache ``COURSE_CACHE_DIR`` (and the ``into`` folder when
+staging), then the file's public addresses. Every file is verified by sha256 wherever it comes
+from (once; see :mod:`.stamps`). Downloads into one folder are serialised by a file lock, so two
+kernels fetching the same dataset don't collide. ``COURSE_OFFLINE=1`` never touches the network.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+from .archive import extract, extracted
+from .download import DownloadFailed, classify_os_error, download
+from .errors import DatasetUnavailable
+from .locations import BUNDLED_DIR, cache_dir, mirror_dirs, offline
+from .stamps import Stamps
+
+if TYPE_CHECKING:  # the manifest (pydantic) loads on first use, keeping this import cheap
+    from .manifest import DataFile, Dataset
+
+LOCK_TIMEOUT_S = 1800  # a large download by another kernel may take a while
+
+__all__ = ["DatasetUnavailable", "IncompleteDataset", "dataset_dir", "fetch", "library_files",
+           "root_of", "sources"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A folder laid out as ``<root>/<dataset>/<relpath>``; ``kind`` says what it is."""
+
+    kind: str  # "bundled", "mirror", "cache" or "staging"
+    root: Path
+
+    def path(self, dataset: str, relpath: str) -> Path:
+        """Where ``relpath`` of ``dataset`` would be in this folder."""
+        return self.root / dataset / PurePosixPath(relpath)
+
+    @property
+    def ours(self) -> bool:
+        """True for folders this layer writes (a bad file there may be deleted)."""
+        return self.kind in ("cache", "staging")
+
+
+PACKAGE = Source("bundled", BUNDLED_DIR)  # files shipped in the package: the last resort
+
+
+def sources(into: Path | None = None) -> list[Source]:
+    """The folders searched, in order; when staging, the ``into`` folder comes first."""
+    found = [Source("mirror", d) for d in mirror_dirs()]
+    found.append(Source("cache", cache_dir()))
+    if into is None:
+        return found
+    return [Source("staging", into)] + [s for s in found if not _same(s.root, into)]
+
+
+def fetch(name: str, files: list[str] | None = None, *, into: str | Path | None = None,
+          progress: bool = True) -> dict[str, Path]:
+    """Verified local paths of ``files`` of dataset ``name`` (all when None), fetching as needed.
+
+    With ``into`` the files are also copied or downloaded into ``<into>/<name>/`` (staging a hub
+    folder). An archive's extracted folder is returned under its ``extract_to`` key. Raises
+    DatasetUnavailable (naming the sources tried and the fix) or UnknownDataset.
+    """
+    from .manifest import load_manifest
+
+    dataset = load_manifest().get(name)
+    if dataset.bundled:
+        return library_files(dataset)
+    entries = dataset.files if files is None else [dataset.file(f) for f in files]
+    getter = _Getter(dataset, Path(into) if into is not None else None)
+    result: dict[str, Path] = {}
+    try:
+        missing = []
+        for entry in entries:
+            found = getter.find(entry)
+            if isinstance(found, Path):
+                result[entry.path] = found
+            else:
+                missing.append(found)
+        for miss in _with_progress(missing, name, progress):
+            result[miss.entry.path] = getter.download(miss, progress and len(missing) == 1)
+        for entry in entries:
+            if entry.extract_to:
+                result[entry.extract_to] = getter.extracted(entry, result[entry.path])
+    finally:
+        getter.stamps.save()
+    return result
+
+
+class IncompleteDataset(UserWarning):
+    """Part of a dataset could not be had; the rest is used."""
+
+
+def dataset_dir(name: str, files: list[str] | None = None) -> Path:
+    """One folder holding ``files`` of dataset ``name`` at their relative paths.
+
+    Without ``files``: every file that can be had, fetching what is missing; when some can't
+    be fetched (BBBC039's test split offline) the present ones are used, with an
+    IncompleteDataset warning naming the problem and the fix. When the files come from several
+    folders (part mirror, part download), the cache gets links so one folder holds them all.
+    """
+    try:
+        paths = fetch(name, files)
+    except DatasetUnavailable as exc:
+        from .status import present_files
+
+        present = present_files(name) if files is None and exc.dataset == name else {}
+        if not present:
+            raise
+        paths = fetch(name, list(present))
+        warnings.warn(f"{name}: {exc.what}; using the {len(paths)} files present here. "
+                      f"Fix: {exc.fix}", IncompleteDataset, stacklevel=2)
+    roots = {root_of(path, rel) for rel, path in paths.items()}
+    if len(roots) == 1:
+        return roots.pop()
+    target = cache_dir() / name
+    for rel, path in paths.items():
+        link = target / PurePosixPath(rel)
+        if link.resolve() != path.resolve():
+            _link_or_copy(path, link)
+    return target
+
+
+def library_files(dataset: Dataset) -> dict[str, Path]:
+    """The files proving a library-bundled dataset is installed (found without importing it)."""
+    spec = importlib.util.find_spec(dataset.bundled_with)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    base = Path(locations[0]) if locations else None
+    found = {rel: base / rel for rel in dataset.bundled_files} if base else {}
+    missing = [rel for rel, path in found.items() if not path.is_file()]
+    if base is None or missing:
+        raise DatasetUnavailable(
+            dataset.name, f"ships with {dataset.bundled_with}, which is not fully installed",
+            [f"package {dataset.bundled_with}: " + (f"missing {missing}" if base else "not found")],
+            f"install the course dependencies again (pip install -e . or make lab); "
+            f"`{dataset.bundled_with}` must be importable.",
+        )
+    return found
+
+
+@dataclass
+class _Miss:
+    """A file no folder holds (yet): what was tried and what went wrong."""
+
+    entry: DataFile
+    tried: list[str]
+    problems: set[str]
+
+
+def _with_progress(missing: list[_Miss], name: str, progress: bool) -> Iterable[_Miss]:
+    """``missing`` as is, or wrapped in one progress bar when several files must be fetched."""
+    if not progress or len(missing) < 2:
+        return missing
+    from tqdm.auto import tqdm
+
+    return tqdm(missing, desc=f"{name}: fetching {len(missing)} files", unit="file")
+
+
+class _Getter:
+    """Resolves the files of one dataset through the sources, downloading as a last resort."""
+
+    def __init__(self, dataset: Dataset, into: Path | None) -> None:
+        self.dataset, self.into = dataset, into
+        self.sources = sources(into)
+        self.write = self.sources[0] if into is not None else self.sources[-1]
+        self.stamps = Stamps(dataset.name)
+
+    def find(self, entry: DataFile) -> Path | _Miss:
+        """The verified path of one file in some folder (copied when staging), or a miss."""
+        tried: list[str] = []
+        problems: set[str] = set()
+        for source in self.sources:
+            path = source.path(self.dataset.name, entry.path)
+            if not path.is_file():
+                tried.append(f"{source.kind} {path}: not there")
+                continue
+            if self.stamps.check(path, entry.sha256):
+                return self._deliver(path, source, entry)
+            problems.add("corrupt" if not source.ours else "stale")
+            tried.append(f"{source.kind} {path}: sha256 mismatch (corrupt or outdated copy)"
+                         + ("; deleted" if source.ours else ""))
+            if source.ours:
+                path.unlink(missing_ok=True)
+        if entry.bundled:
+            return self._unbundle(entry, tried, problems)
+        return _Miss(entry, tried, problems)
+
+    def _unbundle(self, entry: DataFile, tried: list[str], problems: set[str]) -> Path | _Miss:
+        """A file shipped in the package, copied into the writable folder so that it holds the
+        whole dataset (the package copy itself when that folder is read-only)."""
+        packaged = PACKAGE.path(self.dataset.name, entry.path)
+        if not (packaged.is_file() and self.stamps.check(packaged, entry.sha256)):
+            tried.append(f"package {packaged}: missing or altered")
+            return _Miss(entry, tried, problems | {"bundled"})
+        try:
+            return self._copy_in(packaged, entry)
+        except (OSError, DatasetUnavailable):
+            return packaged
+
+    def extracted(self, entry: DataFile, archive: Path) -> Path:
+        """The extracted folder of an archive: a complete one found anywhere, else made now."""
+        for source in self.sources:
+            folder = source.path(self.dataset.name, entry.extract_to)
+            if extracted(folder, entry.sha256) and (self.into is None or source == self.write):
+                return folder
+        folder = self.write.path(self.dataset.name, entry.extract_to)
+        try:
+            with self._lock():
+                return extract(archive, folder, entry.sha256)
+        except OSError as exc:
+            failure = classify_os_error(exc, folder.parent)
+            raise self._unavailable(f"could not extract {entry.path}",
+                                    [f"extract into {folder}: {failure.reason}"],
+                                    {failure.kind}) from exc
+
+    def _deliver(self, path: Path, source: Source, entry: DataFile) -> Path:
+        """``path`` itself, or (when staging) its verified copy in the staging folder."""
+        if self.into is None or source == self.write:
+            return path
+        try:
+            return self._copy_in(path, entry)
+        except OSError as exc:
+            failure = classify_os_error(exc, self.write.root)
+            raise self._unavailable(f"could not copy {entry.path} into {self.write.root}",
+                                    [f"copy {path}: {failure.reason}"], {failure.kind}) from exc
+
+    def _copy_in(self, path: Path, entry: DataFile) -> Path:
+        """Copy ``path`` into the writable folder atomically and verify the copy."""
+        dest = self.write.path(self.dataset.name, entry.path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}-")
+        os.close(fd)
+        try:
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, dest)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        if not self.stamps.check(dest, entry.sha256, rehash=True):
+            dest.unlink(missing_ok=True)
+            raise self._unavailable(f"the copy of {entry.path} did not verify",
+                                    [f"copy {path} -> {dest}: sha256 mismatch; deleted"], {"io"})
+        return dest
+
+    def download(self, miss: _Miss, progress: bool) -> Path:
+        """Download a missing file into the writable folder, under a lock; else explain."""
+        entry, tried, problems = miss.entry, miss.tried, miss.problems
+        what = f"could not get {entry.path}"
+        if entry.bundled:
+            raise self._unavailable(what, tried, problems | {"bundled"})
+        if offline():
+            tried.append("download: skipped, COURSE_OFFLINE=1 is set")
+            raise self._unavailable(what, tried, problems | {"offline"})
+        dest = self.write.path(self.dataset.name, entry.path)
+        try:
+            with self._lock():
+                if dest.is_file() and self.stamps.check(dest, entry.sha256):
+                    return dest  # another kernel fetched it while we waited
+                for url in self.dataset.urls(entry):
+                    try:
+                        download(url, dest, entry.sha256, entry.size, progress)
+                    except DownloadFailed as failure:
+                        tried.append(f"download {url}: {failure.reason}")
+                        problems.add(failure.kind)
+                        if failure.kind in ("readonly", "nospace"):
+                            break
+                        continue
+                    self.stamps.record(dest, entry.sha256)
+                    return dest
+        except OSError as exc:  # the lock itself: folder missing rights or room
+            failure = classify_os_error(exc, dest.parent)
+            tried.append(f"{self.write.kind} {dest.parent}: {failure.reason}")
+            problems.add(failure.kind)
+        raise self._unavailable(what, tried, problems)
+
+    def _lock(self):
+        """A file lock on this dataset's folder in the writable source."""
+        from filelock import FileLock
+
+        folder = self.write.root / self.dataset.name
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(folder / ".fetch.lock"), timeout=LOCK_TIMEOUT_S)
+
+    def _unavailable(self, what: str, tried: list[str], problems: set[str]) -> DatasetUnavailable:
+        """The error for this dataset, with the fixes for the problems met."""
+        return DatasetUnavailable(self.dataset.name, what, tried,
+                                  _fixes(self.dataset.name, problems, self.write))
+
+
+def _fixes(name: str, problems: set[str], write: Source) -> str:
+    """What to do, for each kind of problem met (most specific first)."""
+    folder = "the --into folder" if write.kind == "staging" else "COURSE_CACHE_DIR"
+    stage = (f"stage it on a machine with network (`course-utils data fetch {name} --into DIR`) "
+             "and add DIR to COURSE_DATA_DIRS")
+    texts = {
+        "bundled": "this file ships inside the course package: reinstall it (pip install -e .).",
+        "corrupt": "a mirror holds a damaged copy: replace it (`course-utils data fetch "
+                   f"{name} --into <that folder>` on a machine with network) or drop that "
+                   "folder from COURSE_DATA_DIRS.",
+        "readonly": f"{write.root} is not writable: point {folder} at a folder you can write "
+                    "(e.g. export COURSE_CACHE_DIR=$HOME/.cache/course-utils).",
+        "nospace": f"free disk space under {write.root}, or point {folder} at a larger disk.",
+        "offline": f"unset COURSE_OFFLINE to allow downloads, or {stage}.",
+        "network": f"connect to the internet and run it again, or {stage}.",
+        "http": "the public address did not serve the file: report it to the course "
+                f"maintainers; meanwhile {stage} from a copy you trust.",
+        "mismatch": "the download was incomplete or differs from the pinned file: run it "
+                    "again; if it keeps failing, report it to the course maintainers.",
+        "truncated": "the download was cut off: run it again on a steadier connection.",
+        "io": f"check the disk and the permissions of {write.root}, then run it again.",
+        "stale": "a damaged cached copy was deleted; run it again to fetch a fresh one.",
+    }
+    chosen = [texts[k] for k in texts if k in problems]
+    return " ".join(chosen) or f"run `course-utils data fetch {name}`."
+
+
+def _same(a: Path, b: Path) -> bool:
+    """True when two folders are the same place on disk."""
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def root_of(path: Path, relpath: str) -> Path:
+    """The dataset folder that holds ``path`` at ``relpath``."""
+    return path.parents[len(PurePosixPath(relpath).parts) - 1]
+
+
+def _link_or_copy(src: Path, link: Path) -> None:
+    """Make ``link`` point at ``src`` (a copy where links are not possible)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(src.resolve())
+    except OSError:
+        shutil.copyfile(src, link)

@@ -1,0 +1,104 @@
+"""What is here: each dataset's status (fast, no network) and a full re-hash (``verify``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DatasetUnavailable
+from .fetch import PACKAGE, Source, library_files, sources
+from .manifest import Dataset, load_manifest
+from .stamps import Stamps
+
+_KIND_STATUS = {"mirror": "mirrored", "cache": "cached"}
+
+
+@dataclass
+class BadFile:
+    """A present file whose bytes do not match the manifest's sha256."""
+
+    dataset: str
+    path: Path
+
+
+def dataset_status() -> list[tuple[str, str, str]]:
+    """(name, status, detail) per dataset; status is bundled / mirrored / cached / missing.
+
+    Looks only at what is on disk (one ``stat`` per file and place, no hashing, no network):
+    ``detail`` says how many files are present, whether they were verified, what is missing.
+    """
+    return [_status(dataset) for dataset in load_manifest().datasets]
+
+
+def _status(dataset: Dataset) -> tuple[str, str, str]:
+    """The status line of one dataset."""
+    if dataset.bundled:
+        try:
+            library_files(dataset)
+        except DatasetUnavailable as exc:
+            return dataset.name, "missing", exc.fix
+        return dataset.name, "bundled", f"ships with {dataset.bundled_with}"
+    stamps = Stamps(dataset.name)
+    places: Counter[str] = Counter()
+    verified = 0
+    for entry in dataset.files:
+        found = _first_present(dataset, entry.path, entry.bundled)
+        if found is not None:
+            places[found[0].kind] += 1
+            verified += stamps.trusted(found[1], entry.sha256)
+    present = sum(places.values())
+    downloadable = [k for k in places if k != "bundled"]
+    if not downloadable:
+        return dataset.name, "missing", f"run `course-utils data fetch {dataset.name}`"
+    kind = max(downloadable, key=places.__getitem__)
+    where = ", ".join(f"{n} {k}" for k, n in places.items())
+    detail = f"{present} of {len(dataset.files)} files ({where})"
+    if present < len(dataset.files):
+        detail += f"; {len(dataset.files) - present} missing"
+    if verified < present:
+        detail += f"; {present - verified} not yet verified (`course-utils data verify`)"
+    return dataset.name, _KIND_STATUS[kind], detail
+
+
+def _places(bundled: bool) -> list[Source]:
+    """Where a file may be, in fetch order (the package last, for files shipped in it)."""
+    return sources() + ([PACKAGE] if bundled else [])
+
+
+def _first_present(dataset: Dataset, relpath: str, bundled: bool) -> tuple[Source, Path] | None:
+    """The first place (in fetch order) that holds ``relpath``, or None."""
+    for source in _places(bundled):
+        path = source.path(dataset.name, relpath)
+        if path.is_file():
+            return source, path
+    return None
+
+
+def present_files(name: str) -> dict[str, Path]:
+    """Where each present file of dataset ``name`` is (first place in fetch order), no fetching."""
+    dataset = load_manifest().get(name)
+    if dataset.bundled:
+        return library_files(dataset)
+    found = {e.path: _first_present(dataset, e.path, e.bundled) for e in dataset.files}
+    return {rel: hit[1] for rel, hit in found.items() if hit is not None}
+
+
+def verify_present(names: list[str] | None = None) -> tuple[int, list[BadFile]]:
+    """Re-hash every present copy of every file (all places); (files checked, bad files)."""
+    manifest = load_manifest()
+    datasets = [manifest.get(n) for n in names] if names else manifest.datasets
+    checked, bad = 0, []
+    for dataset in datasets:
+        if dataset.bundled:
+            continue
+        stamps = Stamps(dataset.name)
+        for entry in dataset.files:
+            for source in _places(entry.bundled):
+                path = source.path(dataset.name, entry.path)
+                if path.is_file():
+                    checked += 1
+                    if not stamps.check(path, entry.sha256, rehash=True):
+                        bad.append(BadFile(dataset.name, path))
+        stamps.save()
+    return checked, bad

@@ -1,0 +1,1 @@
+"""Nuclei segmentation helpers: the classical baseline and instance matching metrics."""

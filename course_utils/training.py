@@ -1,0 +1,92 @@
+"""Training conveniences shared by the deep-learning notebooks: a live curve and checkpoints.
+
+The training loop itself stays in the notebooks, where students read it; these helpers only
+draw the loss as it falls and make training survive a disconnected kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class LiveCurve:
+    """A loss/metric plot that redraws in place in Jupyter (one figure, updated each epoch)."""
+
+    def __init__(self, title: str = "training", xlabel: str = "epoch") -> None:
+        self.title, self.xlabel = title, xlabel
+        self.history: dict[str, list[tuple[float, float]]] = {}
+        self._handle = None
+
+    def update(self, x: float, **values: float) -> None:
+        """Add one point per named series (e.g. ``train=0.3, val=0.4``) and redraw."""
+        for name, value in values.items():
+            self.history.setdefault(name, []).append((float(x), float(value)))
+        self._draw()
+
+    def _draw(self) -> None:
+        """Render the figure and show it, replacing the previous drawing."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        for name, points in self.history.items():
+            xs, ys = zip(*points, strict=True)
+            ax.plot(xs, ys, marker="o", ms=3, label=name)
+        ax.set(title=self.title, xlabel=self.xlabel)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+
+
+class Checkpoint:
+    """Save model + optimizer state after every epoch, atomically, and resume from it."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+
+    def save(self, epoch: int, model, optimizer, scheduler=None, **extra: object) -> None:
+        """Write the state after ``epoch`` to a temporary file, then rename it into place."""
+        import torch
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        state = {"epoch": epoch, "model": model.state_dict(),
+                 "optimizer": optimizer.state_dict(), "extra": extra,
+                 "scheduler": scheduler.state_dict() if scheduler is not None else None}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def resume(self, model, optimizer, scheduler=None) -> tuple[int, dict]:
+        """Load the last checkpoint if any; return (next epoch to run, extra values saved)."""
+        import torch
+
+        if not self.path.exists():
+            return 0, {}
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=False)
+            model.load_state_dict(state["model"])
+        except (RuntimeError, KeyError, EOFError) as exc:
+            print(f"Checkpoint {self.path} does not fit this model ({type(exc).__name__}); "
+                  "starting from scratch. Delete the file to silence this message.")
+            return 0, {}
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        print(f"Resumed from {self.path}: epoch {state['epoch'] + 1} already done.")
+        return state["epoch"] + 1, state.get("extra", {})
+
+    def clear(self) -> None:
+        """Delete the checkpoint (start the next training from scratch)."""
+        self.path.unlink(missing_ok=True)

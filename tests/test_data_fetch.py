@@ -1,0 +1,379 @@
+"""Fetching: mirrors, cache, verified downloads from a local server, every bad-input case."""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+from data_fixtures import (
+    closed_port_url,
+    data_cli,
+    dataset_entry,
+    isolate,
+    leftovers,
+    read_only,
+    running_server,
+    sha,
+    write_manifest,
+)
+
+from course_utils.data import DatasetUnavailable, dataset_dir, fetch
+from course_utils.data.errors import UnknownDataset
+from course_utils.data.status import dataset_status
+
+ALPHA = b"alpha nuclei " * 1000
+BETA = b"beta cells " * 700
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    """A zip archive of ``files`` in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+ARCHIVE = zipped({"pack/one.txt": b"one", "pack/two.txt": b"two"})
+
+
+@pytest.fixture
+def data_env(tmp_path, monkeypatch):
+    """Isolated mirror and cache folders."""
+    return isolate(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server for the test's downloads."""
+    with running_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def toyset(data_env, server, monkeypatch, tmp_path):
+    """A dataset 'toy' (two files + a zip) served locally; returns the server."""
+    server.files.update({"/toy/a.bin": ALPHA, "/toy/b.bin": BETA, "/toy/pack.zip": ARCHIVE})
+    files = [
+        {"path": "a.bin", "sha256": sha(ALPHA), "size": len(ALPHA)},
+        {"path": "sub/b.bin", "sha256": sha(BETA), "url": server.url("/toy/b.bin")},
+        {"path": "pack.zip", "sha256": sha(ARCHIVE), "extract_to": "unpacked"},
+    ]
+    manifest = write_manifest(tmp_path, [dataset_entry("toy", files,
+                                                       base_url=server.url("/toy/"))])
+    monkeypatch.setenv("COURSE_DATA_MANIFEST", str(manifest))
+    return server
+
+
+def add_dataset(tmp_path, monkeypatch, entry) -> None:
+    """Replace the test manifest with one holding ``entry`` only."""
+    monkeypatch.setenv("COURSE_DATA_MANIFEST", str(write_manifest(tmp_path, [entry])))
+
+
+def assert_explains(exc: DatasetUnavailable, source: str, fix_word: str) -> None:
+    """The message names the dataset, the source tried and a fix."""
+    text = str(exc)
+    assert "'toy'" in text, text
+    assert source in text, text
+    assert fix_word.lower() in exc.fix.lower(), exc.fix
+
+
+def test_download_then_trusted_second_fetch(toyset, data_env):
+    paths = fetch("toy", progress=False)
+    cache = data_env["cache"] / "toy"
+    assert paths["a.bin"] == cache / "a.bin" and paths["a.bin"].read_bytes() == ALPHA
+    assert paths["sub/b.bin"].read_bytes() == BETA
+    assert (paths["unpacked"] / "pack" / "two.txt").read_bytes() == b"two"
+    hits = sum(toyset.hits.values())
+    assert fetch("toy", progress=False) == paths
+    assert sum(toyset.hits.values()) == hits, "a cached, verified file must not be downloaded again"
+    assert (data_env["cache"] / ".stamps" / "toy.json").is_file()
+
+
+def test_mirror_is_used_without_network(toyset, data_env, monkeypatch):
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(ALPHA)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert fetch("toy", ["a.bin"])["a.bin"] == mirror / "a.bin"
+    assert not toyset.hits
+
+
+def test_corrupt_mirror_file_falls_back_to_download(toyset, data_env):
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(ALPHA[:-1] + b"X")
+    path = fetch("toy", ["a.bin"], progress=False)["a.bin"]
+    assert path == data_env["cache"] / "toy" / "a.bin" and path.read_bytes() == ALPHA
+    assert (mirror / "a.bin").read_bytes().endswith(b"X"), "a mirror is never modified"
+
+
+def test_corrupt_mirror_file_offline_names_it(toyset, data_env, monkeypatch):
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(b"garbage")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", ["a.bin"])
+    assert_explains(info.value, str(mirror / "a.bin"), "damaged copy")
+    assert "COURSE_OFFLINE" in str(info.value)
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_truncated_download_leaves_nothing(toyset, data_env, tmp_path, monkeypatch):
+    toyset.files["/truncated/a.bin"] = ALPHA
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "a.bin", "sha256": sha(ALPHA), "url": toyset.url("/truncated/a.bin")}]))
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", progress=False)
+    assert_explains(info.value, toyset.url("/truncated/a.bin"), "again")
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_wrong_bytes_try_the_next_address(toyset, data_env, tmp_path, monkeypatch):
+    toyset.files["/changed/a.bin"] = BETA
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "a.bin", "sha256": sha(ALPHA), "url": toyset.url("/changed/a.bin"),
+         "mirrors": [toyset.url("/toy/a.bin")]}]))
+    assert fetch("toy", progress=False)["a.bin"].read_bytes() == ALPHA
+    assert toyset.hits["/changed/a.bin"] == 1 and toyset.hits["/toy/a.bin"] == 1
+
+
+def test_http_404(toyset, data_env, tmp_path, monkeypatch):
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "a.bin", "sha256": sha(ALPHA), "url": toyset.url("/gone/a.bin")}]))
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", progress=False)
+    assert "HTTP 404" in str(info.value)
+    assert_explains(info.value, toyset.url("/gone/a.bin"), "report it")
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_no_network(data_env, tmp_path, monkeypatch):
+    url = closed_port_url("/a.bin")
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "a.bin", "sha256": sha(ALPHA), "url": url}]))
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", progress=False)
+    assert "no connection" in str(info.value)
+    assert_explains(info.value, url, "connect to the internet")
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_offline_never_touches_the_network(toyset, data_env, monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy")
+    assert not toyset.hits
+    assert_explains(info.value, str(data_env["cache"] / "toy" / "a.bin"), "COURSE_OFFLINE")
+
+
+def test_read_only_cache(toyset, data_env):
+    with read_only(data_env["cache"]):
+        with pytest.raises(DatasetUnavailable) as info:
+            fetch("toy", ["a.bin"], progress=False)
+    assert_explains(info.value, str(data_env["cache"]), "COURSE_CACHE_DIR")
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_read_only_cache_still_serves_the_mirror(toyset, data_env):
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(ALPHA)
+    with read_only(data_env["cache"]):
+        assert fetch("toy", ["a.bin"])["a.bin"] == mirror / "a.bin"
+
+
+def test_disk_too_small_is_refused_before_downloading(toyset, data_env, monkeypatch):
+    import shutil
+
+    usage = shutil.disk_usage(data_env["cache"])
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=10))
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", ["a.bin"], progress=False)
+    assert_explains(info.value, "0.0 MB free", "free disk space")
+    assert not toyset.hits and leftovers(data_env["cache"]) == []
+
+
+def test_disk_full_during_download_leaves_nothing(toyset, data_env, monkeypatch):
+    import pooch
+
+    def fill_disk(self, url, output_file, pooch_obj, check_only=False):
+        with open(output_file, "wb") as fh:
+            fh.write(ALPHA[:100])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", fill_disk)
+    with pytest.raises(DatasetUnavailable) as info:
+        fetch("toy", ["a.bin"], progress=False)
+    assert_explains(info.value, "is full", "free disk space")
+    assert leftovers(data_env["cache"]) == []
+
+
+def test_unknown_dataset_suggests_the_name(toyset):
+    with pytest.raises(UnknownDataset) as info:
+        fetch("tpy")
+    assert "'tpy'" in str(info.value) and "manifest" in str(info.value)
+    assert "did you mean 'toy'" in info.value.fix
+
+
+def test_unknown_file_of_a_dataset(toyset):
+    with pytest.raises(UnknownDataset) as info:
+        fetch("toy", ["c.bin"])
+    assert "'c.bin'" in str(info.value) and "'toy'" in str(info.value)
+
+
+def test_two_kernels_fetch_one_file_once(toyset, data_env, tmp_path, monkeypatch):
+    toyset.files["/slow/a.bin"] = ALPHA
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "a.bin", "sha256": sha(ALPHA), "url": toyset.url("/slow/a.bin")}]))
+    results, errors = [], []
+
+    def worker() -> None:
+        try:
+            results.append(fetch("toy", progress=False)["a.bin"])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 2 and results[0].read_bytes() == ALPHA
+    assert toyset.hits["/slow/a.bin"] == 1, "the second fetch waits for the lock, then reuses"
+
+
+def test_archive_is_extracted_once(toyset, data_env):
+    folder = fetch("toy", ["pack.zip"], progress=False)["unpacked"]
+    marker = folder / ".course_extracted"
+    before = marker.stat().st_mtime_ns
+    assert fetch("toy", ["pack.zip"], progress=False)["unpacked"] == folder
+    assert marker.stat().st_mtime_ns == before
+    marker.unlink()  # an interrupted extraction: no marker, so it is redone
+    (folder / "pack" / "one.txt").write_bytes(b"half")
+    assert (fetch("toy", ["pack.zip"])["unpacked"] / "pack" / "one.txt").read_bytes() == b"one"
+
+
+def test_archive_cannot_escape_its_folder(data_env, server, tmp_path, monkeypatch):
+    evil = zipped({"../../escape.txt": b"x"})
+    server.files["/evil.zip"] = evil
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "evil.zip", "sha256": sha(evil), "url": server.url("/evil.zip"),
+         "extract_to": "out"}]))
+    with pytest.raises(ValueError, match="outside"):
+        fetch("toy", progress=False)
+    assert not (tmp_path / "escape.txt").exists()
+
+
+def test_staging_a_hub_folder_then_using_it_offline(toyset, data_env, tmp_path, monkeypatch,
+                                                    capsys):
+    hub = tmp_path / "hub"
+    assert data_cli(["fetch", "toy", "--into", str(hub), "--quiet"]) == 0
+    assert (hub / "toy" / "sub" / "b.bin").read_bytes() == BETA
+    assert (hub / "toy" / "unpacked" / "pack" / "one.txt").is_file()
+    monkeypatch.setenv("COURSE_DATA_DIRS", str(hub))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    paths = fetch("toy")
+    assert all(str(p).startswith(str(hub)) for p in paths.values())
+    assert dict((n, s) for n, s, _ in dataset_status())["toy"] == "mirrored"
+
+
+def test_dataset_dir_joins_mirror_and_cache(toyset, data_env):
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(ALPHA)
+    folder = dataset_dir("toy", ["a.bin", "sub/b.bin"])
+    assert folder == data_env["cache"] / "toy"
+    assert (folder / "a.bin").read_bytes() == ALPHA and (folder / "sub/b.bin").read_bytes() == BETA
+
+
+def test_status_and_verify(toyset, data_env, capsys):
+    assert dict((n, s) for n, s, _ in dataset_status())["toy"] == "missing"
+    fetch("toy", ["a.bin"], progress=False)
+    name, status, detail = dataset_status()[0]
+    assert (name, status) == ("toy", "cached") and "1 of 3 files" in detail
+    assert data_cli(["verify"]) == 0
+    (data_env["cache"] / "toy" / "a.bin").write_bytes(b"bit rot")
+    assert data_cli(["verify"]) == 1
+    out = capsys.readouterr().out
+    assert "BAD" in out and str(data_env["cache"] / "toy" / "a.bin") in out
+
+
+def test_cli_list_path_and_errors(toyset, data_env, capsys):
+    assert data_cli(["list"]) == 0
+    assert "toy" in capsys.readouterr().out
+    assert data_cli(["path", "toy"]) == 1
+    fetch("toy", ["a.bin"], progress=False)
+    assert data_cli(["path", "toy"]) == 0
+    assert capsys.readouterr().out.strip() == str(data_env["cache"] / "toy")
+    assert data_cli(["fetch", "tyo"]) == 1
+    assert "did you mean 'toy'" in capsys.readouterr().err
+
+
+def test_second_fetch_of_many_files_skips_hashing(toyset, data_env, tmp_path, monkeypatch):
+    """With a stamp, a second fetch only stats files (hashing is patched to fail)."""
+    from course_utils.data import stamps
+
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    entries = []
+    for i in range(50):
+        data = os.urandom(256)
+        (mirror / f"f{i}.bin").write_bytes(data)
+        entries.append({"path": f"f{i}.bin", "sha256": sha(data), "url": "http://127.0.0.1:9/x"})
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", entries))
+    fetch("toy")
+    monkeypatch.setattr(stamps, "sha256_file", lambda p: pytest.fail(f"re-hashed {p}"))
+    stamps._MEMORY.clear()  # a new process: the record is read back from the cache
+    assert len(fetch("toy")) == 50
+    os.utime(mirror / "f3.bin", ns=(0, 0))  # a changed file is hashed again
+    with pytest.raises(pytest.fail.Exception, match="f3.bin"):
+        fetch("toy")
+
+
+def test_paths_in_manifest_stay_inside(tmp_path, monkeypatch):
+    from course_utils.data.errors import ManifestError
+
+    add_dataset(tmp_path, monkeypatch, dataset_entry("toy", [
+        {"path": "../outside.bin", "sha256": sha(b"x"), "url": "http://127.0.0.1/x"}]))
+    with pytest.raises(ManifestError, match="relative POSIX path"):
+        fetch("toy")
+
+
+def test_bundled_library_dataset_is_found_without_import():
+    paths = fetch("sklearn-digits")
+    assert all(Path(p).is_file() for p in paths.values())
+
+
+def test_dataset_dir_uses_what_is_here_and_says_what_is_missing(toyset, data_env, monkeypatch):
+    from course_utils.data import IncompleteDataset
+
+    mirror = data_env["mirror"] / "toy"
+    mirror.mkdir()
+    (mirror / "a.bin").write_bytes(ALPHA)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    with pytest.warns(IncompleteDataset, match="COURSE_OFFLINE"):
+        assert dataset_dir("toy") == mirror
+    with pytest.raises(DatasetUnavailable):
+        dataset_dir("toy", ["sub/b.bin"])
+
+
+def test_files_shipped_in_the_package_complete_the_cache(data_env, monkeypatch):
+    monkeypatch.delenv("COURSE_DATA_MANIFEST", raising=False)
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert dict((n, s) for n, s, _ in dataset_status())["bbbc039"] == "missing"
+    path = fetch("bbbc039", ["splits/test.txt"])["splits/test.txt"]
+    assert path == data_env["cache"] / "bbbc039" / "splits" / "test.txt"
+    text = path.read_text()
+    assert len(text.split()) == 50
+    path.unlink()
+    with read_only(data_env["cache"] / "bbbc039" / "splits"):
+        packaged = fetch("bbbc039", ["splits/test.txt"])["splits/test.txt"]
+    assert "bundled" in packaged.parts and packaged.read_text() == text

@@ -1,0 +1,51 @@
+"""Device detection and the plain-words summary, including the CPU-torch-on-a-GPU-host fault."""
+
+import subprocess
+import sys
+
+from course_utils import device
+
+CPU = device.DeviceInfo("cpu", "CPU", None, 2, 24.0, "2.14.1", None, None)
+
+
+def test_import_course_utils_does_not_import_torch():
+    code = "import sys, course_utils; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_get_device_matches_detection():
+    assert device.get_device().type == device.detect().kind
+
+
+def test_cpu_summary_says_what_quick_mode_means():
+    text = device.describe(CPU, mode="quick")
+    assert "No GPU" in text and "2 cores" in text and "Run mode: quick" in text
+    assert "WARNING" not in text
+
+
+def test_cuda_summary_names_the_gpu():
+    gpu = device.DeviceInfo("cuda", "NVIDIA H100", 79.6, 16, 128.0, "2.14.1", "13.0", "NVIDIA H100")
+    text = device.describe(gpu, mode="full")
+    assert "NVIDIA H100 (80 GiB)" in text and "CUDA 13.0" in text
+
+
+def test_cpu_torch_on_gpu_host_is_caught(monkeypatch):
+    import torch
+
+    device.detect.cache_clear()
+    monkeypatch.setattr(device, "nvidia_smi_gpu", lambda: "Tesla T4")
+    monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    try:
+        info = device.detect()
+    finally:
+        device.detect.cache_clear()
+    assert info.kind == "cpu"
+    assert "CPU-only build" in info.problem and "Tesla T4" in info.problem
+    assert "Fix:" in device.describe(info, mode="quick")
+
+
+def test_nvidia_smi_absent_means_no_gpu(monkeypatch):
+    monkeypatch.setattr(device.shutil, "which", lambda _: None)
+    assert device.nvidia_smi_gpu() is None
