@@ -1,0 +1,1 @@
+"""Authoring: one jupytext source per notebook becomes its student and solution notebooks."""

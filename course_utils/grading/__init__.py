@@ -1,0 +1,1 @@
+"""Checking and grading notebooks: ``course-utils validate`` and ``course-utils grade``."""

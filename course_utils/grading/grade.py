@@ -1,0 +1,197 @@
+"""``course-utils grade SUBMISSIONS --out gradebook.csv [--jobs N]``: autograde a class.
+
+Runs nbgrader (generate_assignment, autograde, generate_feedback) in grade mode, several
+submissions at once: each worker process owns a private nbgrader course folder and gradebook,
+and the rows are merged into one CSV. Writes one HTML feedback file per student and notebook
+(hidden tests removed). A submission that crashes, loops, imports something missing or edits a
+locked cell is scored and reported; the exit status is 1 only when one could not be graded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .submissions import Submission
+
+if TYPE_CHECKING:  # the worker loads nbgrader and nbformat: only when grading starts
+    from .worker import GradeRow
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
+_GRADER = None  # the Grader of this worker process
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the grade command's arguments."""
+    parser.add_argument("submissions", type=Path,
+                        help="folder of <student>/<NN_name>.ipynb, or nbgrader's submitted/ layout")
+    parser.add_argument("--out", type=Path, required=True, help="gradebook CSV to write")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="submissions graded at once, one process each (default 1)")
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="seconds one cell may run before it is interrupted (default 600)")
+    parser.add_argument("--solutions", type=Path, default=Path("notebooks/solutions"),
+                        help="folder of solution notebooks (default notebooks/solutions)")
+    parser.add_argument("--feedback", type=Path,
+                        help="where <student>/<NN_name>.html go (default: feedback/ beside --out)")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep nbgrader's course folders here (default: a temporary folder)")
+    parser.add_argument("--figures", action="store_true",
+                        help="draw the notebooks' figures into the feedback (about a quarter "
+                             "more CPU per submission; default: figures are not drawn)")
+
+
+@contextmanager
+def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None]:
+    """Settings the grading kernels inherit, restored afterwards.
+
+    With several workers each kernel gets its share of the cores (BLAS and OpenMP pools would
+    otherwise each take all of them). Unless ``figures``, matplotlib draws nothing (backend Agg,
+    no PNG rendering): figures are never graded, and drawing them costs CPU per submission.
+    """
+    changes: dict[str, str] = {}
+    if jobs > 1:
+        threads = str(max(1, (os.cpu_count() or 1) // jobs))
+        changes |= {var: threads for var in THREAD_VARS if var not in os.environ}
+    if not figures:
+        rc_dir = workdir / "matplotlib"
+        rc_dir.mkdir(parents=True, exist_ok=True)
+        (rc_dir / "matplotlibrc").write_text("backend: agg\nfigure.max_open_warning: 0\n")
+        changes |= {"MPLBACKEND": "agg", "MATPLOTLIBRC": str(rc_dir)}
+    saved = {var: os.environ.get(var) for var in changes}
+    os.environ.update(changes)
+    try:
+        yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+
+def _init_worker(workdir: Path, solutions: Path, feedback: Path, timeout: int) -> None:
+    """Start this worker process's Grader in its own course folder."""
+    global _GRADER
+    from .worker import Grader
+
+    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout)
+
+
+def _grade_in_worker(sub: Submission) -> GradeRow:
+    """Grade one submission with this process's Grader."""
+    return _GRADER.grade(sub.student, sub.notebook, sub.path)
+
+
+def _failed(sub: Submission, exc: BaseException) -> GradeRow:
+    """The row of a submission whose grading broke down (a grader bug or a killed worker)."""
+    from .worker import NOT_GRADED, GradeRow
+
+    row = GradeRow(sub.student, sub.notebook)
+    row.flag(NOT_GRADED, f"grading broke down: {type(exc).__name__}: {exc}")
+    return row
+
+
+def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path,
+              feedback: Path) -> Iterator[GradeRow]:
+    """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish."""
+    if args.jobs == 1:
+        from .worker import Grader
+
+        grader = Grader(workdir / "worker", args.solutions, feedback, args.timeout)
+        for sub in subs:
+            try:
+                yield grader.grade(sub.student, sub.notebook, sub.path)
+            except Exception as exc:  # a grader bug must not stop the batch
+                yield _failed(sub, exc)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker,
+                             initargs=(workdir, args.solutions, feedback,
+                                       args.timeout)) as pool:
+        futures = {pool.submit(_grade_in_worker, sub): sub for sub in subs}
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a grader bug, or a worker killed (BrokenProcessPool)
+                yield _failed(futures[future], exc)
+
+
+def _problem_line(row: GradeRow) -> str:
+    """The terminal line for a submission that needs the instructor's attention."""
+    return f"{row.student}/{row.notebook}: {row.status} — " + " | ".join(row.messages)
+
+
+def _run_batch(subs: list[Submission], args: argparse.Namespace, workdir: Path,
+               feedback: Path) -> list[GradeRow]:
+    """Grade with a progress bar, printing each problem as it is found."""
+    from tqdm import tqdm
+
+    rows = []
+    bar = tqdm(total=len(subs), unit="notebook", desc="grading", file=sys.stderr)
+    with kernel_environment(args.jobs, args.figures, workdir), bar:
+        for row in grade_all(subs, args, workdir, feedback):
+            rows.append(row)
+            if row.flags & SERIOUS:
+                bar.write(_problem_line(row), file=sys.stderr)
+            bar.update()
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade the submissions, write the CSV and feedback; 1 if any could not be graded."""
+    from .gradebook import summary, write_csv
+    from .submissions import find_submissions
+
+    if args.jobs < 1 or args.timeout < 1:
+        print("--jobs and --timeout must be at least 1.", file=sys.stderr)
+        return 2
+    try:
+        subs = find_submissions(args.submissions)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"cannot grade: {exc}", file=sys.stderr)
+        return 2
+    if not subs:
+        print(f"no submissions in {args.submissions}: expected <student>/<NN_name>.ipynb or "
+              "submitted/<student>/<assignment>/<NN_name>.ipynb", file=sys.stderr)
+        return 2
+    args.solutions = args.solutions.resolve()
+    if not args.solutions.is_dir():
+        print(f"no solutions folder {args.solutions}: run `course-utils build` in the course "
+              "repository, or pass --solutions DIR.", file=sys.stderr)
+        return 2
+    feedback = (args.feedback or args.out.parent / "feedback").resolve()
+    try:
+        for folder in (feedback, args.out.resolve().parent):
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / ".course-utils-write-test").touch()
+            (folder / ".course-utils-write-test").unlink()
+    except OSError as exc:
+        print(f"cannot write the gradebook or feedback: {exc}. Choose writable folders with "
+              "--out and --feedback.", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    if args.workdir:
+        rows = _run_batch(subs, args, args.workdir.resolve(), feedback)
+    else:
+        with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
+            rows = _run_batch(subs, args, Path(tmp), feedback)
+    seconds = time.perf_counter() - start
+    write_csv(rows, args.out)
+    graded = sum(row.graded for row in rows)
+    print(f"Graded {graded} of {len(rows)} submissions in {seconds:.0f} s "
+          f"({60 * len(rows) / seconds:.1f} per minute, {args.jobs} process(es)).")
+    print(f"  {summary(rows)}")
+    print(f"Gradebook: {args.out}   Feedback: {feedback}/<student>/<notebook>.html")
+    return 0 if graded == len(rows) else 1

@@ -1,0 +1,283 @@
+"""Grade submissions one after another in a private nbgrader course folder.
+
+Each :class:`Grader` owns a course folder and its sqlite gradebook (nbgrader's gradebook is not
+safe for concurrent writers), so several graders can work in parallel processes. For every
+submission it runs nbgrader's own steps: ``generate_assignment`` from the solution notebook (once
+per notebook), ``autograde`` (in grade mode: nbgrader sets ``NBGRADER_EXECUTION``) and
+``generate_feedback``, then reads the scores from the gradebook. Whatever the student's code
+does, the result is a :class:`GradeRow`; only a submission that cannot be run at all is marked
+``not_graded``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+from nbformat import NotebookNode
+
+from .feedback import failure_page
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
+
+NOT_GRADED = "not_graded"
+FLAG_ORDER = (NOT_GRADED, "locked_cell_edited", "timeout", "crashed", "errors", "unanswered")
+QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
+
+
+@dataclass
+class GradeRow:
+    """The grade of one submission, with what went wrong in plain words."""
+
+    student: str
+    notebook: str
+    score: float | None = None
+    max_score: float | None = None
+    checks: dict[str, float] = field(default_factory=dict)  # grade_id -> points, notebook order
+    flags: set[str] = field(default_factory=set)
+    messages: list[str] = field(default_factory=list)
+    feedback: Path | None = None
+
+    @property
+    def graded(self) -> bool:
+        """False when the submission could not be graded at all."""
+        return NOT_GRADED not in self.flags
+
+    @property
+    def status(self) -> str:
+        """``ok``, or the flags that apply, most serious first, joined by ``;``."""
+        return ";".join(f for f in FLAG_ORDER if f in self.flags) or "ok"
+
+    def flag(self, name: str, message: str) -> None:
+        """Record a problem and its explanation."""
+        self.flags.add(name)
+        self.messages.append(message)
+
+
+class Ungradable(Exception):
+    """The submission cannot be graded at all; the message says why."""
+
+
+def nbgrader_config(root: Path, timeout: int) -> Config:
+    """nbgrader settings for one private course folder: ML-sized timeouts, safe feedback."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+    from nbgrader.preprocessors import GetGrades
+    from traitlets.config import Config
+
+    from .feedback import ClearHiddenTestsInFeedback
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.Execute.timeout = timeout  # nbgrader's 30 s default kills ML cells (#1004, #1463)
+    config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
+                                      "--IPKernelApp.log_level=ERROR"]  # no kernel chatter
+    config.OverwriteCells.add_missing_cells = True  # a deleted check cell still counts
+    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
+                                             ClearHiddenTestsInFeedback]
+    return config
+
+
+def graded_cells(release: NotebookNode) -> dict[str, float]:
+    """The released notebook's check cells and their points, in notebook order."""
+    return {c.metadata.nbgrader["grade_id"]: float(c.metadata.nbgrader["points"])
+            for c in release.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def _by_grade_id(nb: NotebookNode) -> dict[str, NotebookNode]:
+    """A notebook's nbgrader cells keyed by grade_id."""
+    return {c.metadata.nbgrader["grade_id"]: c for c in nb.cells
+            if "grade_id" in c.metadata.get("nbgrader", {})}
+
+
+def locked_cell_changes(release: NotebookNode, submitted: NotebookNode) -> list[str]:
+    """Locked cells the student edited or deleted, found with nbgrader's cell checksums."""
+    from nbgrader import utils
+
+    cells, changes = _by_grade_id(submitted), []
+    for cell in release.cells:
+        if not utils.is_locked(cell):
+            continue
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        if grade_id not in cells:
+            changes.append(f"{grade_id} (deleted)")
+            continue
+        try:
+            same = utils.compute_checksum(cells[grade_id]) == cell.metadata.nbgrader["checksum"]
+        except (KeyError, TypeError, ValueError):  # its nbgrader metadata was edited too
+            same = False
+        if not same:
+            changes.append(f"{grade_id} (edited)")
+    return changes
+
+
+def unanswered(release: NotebookNode, submitted: NotebookNode) -> list[str]:
+    """Answer cells still holding the released stub."""
+    cells = _by_grade_id(submitted)
+    return [gid for gid, cell in _by_grade_id(release).items()
+            if cell.metadata.nbgrader.get("solution") and gid in cells
+            and cells[gid].source.strip() == cell.source.strip()]
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int) -> None:
+    """Flag cells of the executed notebook that timed out or raised (failed checks aside)."""
+    timed_out = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        label = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+        for out in cell.outputs:
+            if out.output_type != "error":
+                continue
+            if out.ename == "CellTimeoutError":
+                timed_out.append(label)
+            elif out.ename not in QUIET_ERRORS:
+                row.flag("errors", f"{label}: {out.ename}: {_short(out.evalue)}")
+    if timed_out:
+        row.flag("timeout", f"interrupted after {timeout} s in {', '.join(timed_out)} "
+                            "(an endless loop?); the cells after it still ran")
+
+
+def _failure(result: dict, timeout: int) -> tuple[str, str]:
+    """Why nbgrader could not run a submission to the end: (flag, explanation)."""
+    text = result.get("error", "") + result.get("log", "")
+    if "CellTimeoutError" in text or "UnresponsiveKernelError" in text:
+        return "timeout", (f"a cell ran past {timeout} s and did not stop when interrupted "
+                           "(an endless loop inside compiled code?); scored 0")
+    if "DeadKernelError" in text or "Kernel died" in text:
+        return "crashed", ("the Python kernel died while running the notebook (out of memory, "
+                           "or code that exits Python); scored 0")
+    lines = [ln for ln in result.get("error", "").strip().splitlines() if ln.strip()]
+    return NOT_GRADED, "nbgrader autograde failed: " + _short(lines[-1] if lines else "no detail")
+
+
+def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
+    """Keep nbgrader's logs and sqlalchemy's notices off the terminal; results carry the logs.
+
+    Also put this Python's scripts folder on PATH: nbgrader runs the ``alembic`` command when it
+    creates a gradebook, which fails from a virtual environment that was never activated.
+    """
+    logging.getLogger("traitlets").addHandler(logging.NullHandler())
+    warnings.filterwarnings("ignore", category=sa_warning)
+    scripts = os.path.dirname(sys.executable)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+class Grader:
+    """One private nbgrader course folder that grades submissions one after another."""
+
+    def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int) -> None:
+        from nbgrader.apps import NbGraderAPI
+        from sqlalchemy.exc import SAWarning
+
+        _quiet_nbgrader(SAWarning)
+        self.root, self.solutions, self.feedback_dir = Path(root), Path(solutions), feedback_dir
+        self.timeout = timeout
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout))
+        self.releases: dict[str, NotebookNode] = {}
+
+    def release(self, notebook: str) -> NotebookNode:
+        """The student version nbgrader generates from the solution (once per notebook)."""
+        if notebook not in self.releases:
+            solution = self.solutions / f"{notebook}.ipynb"
+            if not solution.is_file():
+                known = ", ".join(sorted(p.stem for p in self.solutions.glob("*.ipynb")))
+                raise Ungradable(f"no solution notebook {notebook}.ipynb in {self.solutions}; "
+                                 f"rename the submission to one of: {known or 'none'}")
+            source = self.root / "source" / notebook
+            source.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(solution, source / f"{notebook}.ipynb")
+            result = self.api.generate_assignment(notebook, force=True, create=True)
+            if not result["success"]:
+                raise Ungradable("nbgrader generate_assignment failed on the solution: "
+                                 + _short(result.get("error", "")))
+            path = self.root / "release" / notebook / f"{notebook}.ipynb"
+            self.releases[notebook] = nbformat.read(path, as_version=4)
+        return self.releases[notebook]
+
+    def grade(self, student: str, notebook: str, path: Path) -> GradeRow:
+        """Grade one submission; never raises for anything the submission does."""
+        row = GradeRow(student, notebook)
+        try:
+            release = self.release(notebook)
+            submitted = self._read(path)
+        except Ungradable as exc:
+            row.flag(NOT_GRADED, str(exc))
+            return row
+        row.max_score = sum(graded_cells(release).values())
+        changed = locked_cell_changes(release, submitted)
+        if changed:
+            row.flag("locked_cell_edited", f"locked cell(s) changed: {', '.join(changed)}; "
+                     "graded with the original cells")
+        blank = unanswered(release, submitted)
+        if blank:
+            row.flag("unanswered", f"not answered: {', '.join(blank)}")
+        target = self.root / "submitted" / student / notebook
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / f"{notebook}.ipynb")
+        result = self.api.autograde(notebook, student, force=True, create=True)
+        if result["success"]:
+            self._read_grades(row, release)
+        else:
+            flag, why = _failure(result, self.timeout)
+            row.flag(flag, why)
+            if flag != NOT_GRADED:
+                row.score, row.checks = 0.0, dict.fromkeys(graded_cells(release), 0.0)
+        self._feedback(row)
+        return row
+
+    @staticmethod
+    def _read(path: Path) -> NotebookNode:
+        """The submitted notebook, or Ungradable when it is not a readable notebook."""
+        try:
+            return nbformat.read(path, as_version=4)
+        except Exception as exc:  # nbformat raises many kinds for a broken file
+            raise Ungradable(f"{path} is not a readable notebook ({type(exc).__name__}: "
+                             f"{_short(exc)}); ask the student to submit it again") from None
+
+    def _read_grades(self, row: GradeRow, release: NotebookNode) -> None:
+        """Fill the row from the gradebook and the executed notebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.api.coursedir.db_url, self.api.coursedir.course_id) as gb:
+            nb = gb.find_submission_notebook(row.notebook, row.notebook, row.student)
+            scores = {g.name: float(g.score) for g in nb.grades}
+            row.score, row.max_score = float(nb.score), float(nb.max_score)
+        row.checks = {gid: scores.get(gid, 0.0) for gid in graded_cells(release)}
+        executed = self.root / "autograded" / row.student / row.notebook / f"{row.notebook}.ipynb"
+        execution_problems(nbformat.read(executed, as_version=4), row, self.timeout)
+
+    def _feedback(self, row: GradeRow) -> None:
+        """Write the student's HTML feedback: nbgrader's, or a short page when nothing ran."""
+        if not row.graded:
+            return
+        dest = self.feedback_dir / row.student / f"{row.notebook}.html"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not (self.root / "autograded" / row.student / row.notebook).is_dir():
+            dest.write_text(failure_page(row.student, row.notebook, row.max_score or 0.0,
+                                         "; ".join(row.messages)), encoding="utf-8")
+            row.feedback = dest
+            return
+        result = self.api.generate_feedback(row.notebook, row.student, force=True)
+        made = self.root / "feedback" / row.student / row.notebook / f"{row.notebook}.html"
+        if not result["success"] or not made.is_file():
+            row.messages.append("feedback could not be generated: "
+                                + _short(result.get("error", "no detail")))
+            return
+        shutil.copyfile(made, dest)
+        row.feedback = dest
