@@ -45,6 +45,31 @@ class LiveCurve:
         plt.close(fig)
 
 
+CHECKPOINT_ENV = "COURSE_CHECKPOINT_DIR"
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where a notebook keeps checkpoint ``name``: ``$COURSE_CHECKPOINT_DIR``, else ./checkpoints.
+
+    A read-only working folder (a shared course folder on a hub) falls back to the user cache,
+    and says so, rather than failing when the first epoch ends.
+    """
+    folder = Path(os.environ.get(CHECKPOINT_ENV) or "checkpoints")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test")
+        probe.close()
+    except OSError:
+        from platformdirs import user_cache_dir
+
+        fallback = Path(user_cache_dir("course-utils")) / "checkpoints"
+        fallback.mkdir(parents=True, exist_ok=True)
+        print(f"Cannot write checkpoints to {folder.resolve()} (read-only?); using {fallback}. "
+              f"Set {CHECKPOINT_ENV} to choose another folder.")
+        folder = fallback
+    return folder / f"{name}.pt"
+
+
 class Checkpoint:
     """Save model + optimizer state after every epoch, atomically, and resume from it."""
 

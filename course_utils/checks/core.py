@@ -138,8 +138,9 @@ class Checker:
         missing = [p for p in spec.params if p not in self.namespace]
         if missing:
             names = ", ".join(f"`{p}`" for p in missing)
-            return False, (f"{names} not defined yet: run the exercise cell (and the cells "
-                           "above it) first.")
+            return False, (f"{names} not defined yet: write the exercise cell so that it "
+                           "sets it (replace `raise NotImplementedError()`), then run it and "
+                           "the cells above it.")
         try:
             spec.func(**{p: self.namespace[p] for p in spec.params})
         except CheckFailed as exc:

@@ -149,28 +149,27 @@ def _run_batch(subs: list[Submission], args: argparse.Namespace, workdir: Path,
     return rows
 
 
-def run(args: argparse.Namespace) -> int:
-    """Grade the submissions, write the CSV and feedback; 1 if any could not be graded."""
-    from .gradebook import summary, write_csv
+class UsageProblem(Exception):
+    """The command's inputs can't be used; the message says what to do."""
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[Submission], Path]:
+    """The submissions and the feedback folder, after checking every input can be used."""
     from .submissions import find_submissions
 
     if args.jobs < 1 or args.timeout < 1:
-        print("--jobs and --timeout must be at least 1.", file=sys.stderr)
-        return 2
+        raise UsageProblem("--jobs and --timeout must be at least 1.")
     try:
         subs = find_submissions(args.submissions)
     except (FileNotFoundError, ValueError) as exc:
-        print(f"cannot grade: {exc}", file=sys.stderr)
-        return 2
+        raise UsageProblem(f"cannot grade: {exc}") from None
     if not subs:
-        print(f"no submissions in {args.submissions}: expected <student>/<NN_name>.ipynb or "
-              "submitted/<student>/<assignment>/<NN_name>.ipynb", file=sys.stderr)
-        return 2
+        raise UsageProblem(f"no submissions in {args.submissions}: expected <student>/"
+                           "<NN_name>.ipynb or submitted/<student>/<assignment>/<NN_name>.ipynb")
     args.solutions = args.solutions.resolve()
     if not args.solutions.is_dir():
-        print(f"no solutions folder {args.solutions}: run `course-utils build` in the course "
-              "repository, or pass --solutions DIR.", file=sys.stderr)
-        return 2
+        raise UsageProblem(f"no solutions folder {args.solutions}: run `course-utils build` in "
+                           "the course repository, or pass --solutions DIR.")
     feedback = (args.feedback or args.out.parent / "feedback").resolve()
     try:
         for folder in (feedback, args.out.resolve().parent):
@@ -178,8 +177,19 @@ def run(args: argparse.Namespace) -> int:
             (folder / ".course-utils-write-test").touch()
             (folder / ".course-utils-write-test").unlink()
     except OSError as exc:
-        print(f"cannot write the gradebook or feedback: {exc}. Choose writable folders with "
-              "--out and --feedback.", file=sys.stderr)
+        raise UsageProblem(f"cannot write the gradebook or feedback: {exc}. Choose writable "
+                           "folders with --out and --feedback.") from None
+    return subs, feedback
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade the submissions, write the CSV and feedback; 1 if any could not be graded."""
+    from .gradebook import summary, write_csv
+
+    try:
+        subs, feedback = _inputs(args)
+    except UsageProblem as exc:
+        print(exc, file=sys.stderr)
         return 2
     start = time.perf_counter()
     if args.workdir:

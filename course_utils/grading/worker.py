@@ -132,9 +132,14 @@ def _short(text: str, limit: int = 160) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int) -> None:
-    """Flag cells of the executed notebook that timed out or raised (failed checks aside)."""
-    timed_out = []
+def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
+                       shown: int = 3) -> None:
+    """Flag cells of the executed notebook that timed out or raised (failed checks aside).
+
+    The first ``shown`` errors are quoted; the rest, usually NameErrors that follow from the
+    first, are only counted.
+    """
+    timed_out, errors = [], []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -145,7 +150,11 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int) -> None:
             if out.ename == "CellTimeoutError":
                 timed_out.append(label)
             elif out.ename not in QUIET_ERRORS:
-                row.flag("errors", f"{label}: {out.ename}: {_short(out.evalue)}")
+                errors.append(f"{label}: {out.ename}: {_short(out.evalue)}")
+    if errors:
+        more = len(errors) - shown
+        row.flag("errors", " | ".join(errors[:shown])
+                 + (f" | and {more} more cell(s) raised" if more > 0 else ""))
     if timed_out:
         row.flag("timeout", f"interrupted after {timeout} s in {', '.join(timed_out)} "
                             "(an endless loop?); the cells after it still ran")

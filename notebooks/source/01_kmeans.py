@@ -402,7 +402,8 @@ for j, ax in enumerate(axes):
     ax.set(title=f"{majority} ({np.mean(members == majority):.0%})", xticks=[], yticks=[])
 fig.suptitle("the 10 centroids: majority digit (share of members that are that digit)", y=1.12)
 plt.show()
-majorities = [np.bincount(y_digits[cluster_of == j], minlength=10).argmax() for j in range(10)]
+majorities = [int(np.bincount(y_digits[cluster_of == j], minlength=10).argmax())
+              for j in range(10)]
 print("digits that lead two or more clusters:",
       sorted({d for d in majorities if majorities.count(d) > 1}) or "none")
 print("digits that lead no cluster:", sorted(set(range(10)) - set(majorities)) or "none")
