@@ -12,11 +12,18 @@ __version__ = "0.1.0"
 
 
 def setup(notebook: str | None = None) -> None:
-    """Print the device summary and run mode: the first thing every notebook does."""
-    from .device import describe, detect
+    """Print the device summary and run mode: the first thing every notebook does.
+
+    In grade mode the device probe (which imports torch, seconds per submission) is skipped:
+    nobody reads the summary, and notebooks that need torch import it themselves.
+    """
+    from .device import describe, detect, mode_meaning
 
     if notebook:
         print(f"Notebook {notebook}")
+    if get_mode() == "grade":
+        print("Run mode: grade. " + mode_meaning("grade", "cpu"))
+        return
     print(describe())
     info = detect()
     report("device", info.kind if info.kind == "cpu" else f"{info.kind}: {info.name}", quiet=True)

@@ -122,13 +122,13 @@ def describe(info: DeviceInfo | None = None, mode: str | None = None) -> str:
     else:
         ram = f", {info.ram_gb:.0f} GiB RAM" if info.ram_gb else ""
         lines = [f"No GPU: computing on the CPU ({info.cpu_cores} cores{ram})."]
-    lines.append(f"Run mode: {mode}. " + _mode_meaning(mode, info.kind))
+    lines.append(f"Run mode: {mode}. " + mode_meaning(mode, info.kind))
     if info.problem:
         lines.append("WARNING: " + info.problem)
     return "\n".join(lines)
 
 
-def _mode_meaning(mode: str, kind: str) -> str:
+def mode_meaning(mode: str, kind: str) -> str:
     """What the run mode means for the time the heavy steps take."""
     if mode == "quick":
         return ("Heavy steps run on small subsets: every notebook finishes in minutes "

@@ -42,7 +42,10 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "artifacts" / "browser"
 MODE = os.environ.get("COURSE_MODE", "quick")
 SERVER_START_S = 60
+KERNEL_START_S = 120
 CELL_OUTPUT_S = 240  # the first run verifies the data mirror and imports torch
+# The notebook toolbar's kernel indicator, once the kernel has started and answers.
+KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
 
 def _free_port() -> int:
@@ -140,9 +143,16 @@ def test_setup_cell_prints_device_summary(jupyterlab: tuple[str, Path]) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
             page.goto(url)
+            # Run only once the kernel is connected and idle: a cell run while the session is
+            # still starting is dropped silently (the prompt stays "[ ]") on a loaded machine.
+            sync_api.expect(page.locator(KERNEL_IDLE)).to_be_visible(
+                timeout=KERNEL_START_S * 1000)
             first_code = page.locator(".jp-Notebook .jp-CodeCell").first
             first_code.locator(".jp-InputArea-editor").click(timeout=SERVER_START_S * 1000)
             page.keyboard.press("Shift+Enter")
+            # The prompt turns to "[*]" (queued or running) or "[1]": the run was accepted.
+            sync_api.expect(first_code.locator(".jp-InputPrompt")).not_to_have_text(
+                "[ ]:", timeout=30_000)
             output = first_code.locator(".jp-OutputArea")  # all of the cell's outputs
             sync_api.expect(output).to_contain_text("Run mode:",
                                                           timeout=CELL_OUTPUT_S * 1000)

@@ -1,5 +1,6 @@
 """Device detection and the plain-words summary, including the CPU-torch-on-a-GPU-host fault."""
 
+import os
 import subprocess
 import sys
 
@@ -49,3 +50,14 @@ def test_cpu_torch_on_gpu_host_is_caught(monkeypatch):
 def test_nvidia_smi_absent_means_no_gpu(monkeypatch):
     monkeypatch.setattr(device.shutil, "which", lambda _: None)
     assert device.nvidia_smi_gpu() is None
+
+
+def test_grade_mode_setup_skips_the_torch_probe():
+    """Autograding runs setup() once per submission: it must not spend seconds importing torch."""
+    code = ("import sys, course_utils; course_utils.setup('01_kmeans'); "
+            "print('torch' in sys.modules)")
+    env = {**os.environ, "COURSE_MODE": "grade"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
+    assert "Run mode: grade." in out.stdout
+    assert out.stdout.strip().endswith("False"), out.stdout

@@ -8,12 +8,13 @@ kept in ``artifacts/notebooks-quick.json``.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
 
 from course_utils import bench
-from course_utils.data import DatasetUnavailable, dataset_dir
+from course_utils.data import dataset_status
 
 NOTEBOOKS = sorted(bench.solutions_dir().glob("*.ipynb"))
 ARTIFACT = bench.REPO_ROOT / "artifacts" / "notebooks-quick.json"
@@ -28,24 +29,40 @@ EXPECTED: dict[str, dict[str, tuple[float, float]]] = {
                   "dice_otsu": (0.90, 0.98)},
     "02_svm": {"cv_unscaled": (0.90, 0.93), "cv_scaled": (0.965, 0.985),
                "digits_test_acc": (0.95, 0.99)},
+    # Breast cancer: leave-one-out accuracy and ROC AUC of a scaled linear model are published
+    # near 0.97-0.98 and 0.99+; pixel-level folds of one field's pixels leak (measured gap
+    # ~0.004 against folds by field). Pixel classifier vs Otsu, AP@0.5 on the 50 validation
+    # fields in quick mode: measured 0.657 vs 0.542.
+    "03_cross_validation": {"acc_loo": (0.95, 0.99), "roc_auc": (0.98, 1.0),
+                            "leakage_gap": (0.0005, 0.03),
+                            "ap50_pixel_classifier": (0.60, 0.75), "ap50_otsu": (0.50, 0.60)},
+    # Issue 7 / GUIDE.md: Otsu + watershed reaches ~0.81 AP@0.5 on the test fields (measured 0.784
+    # on the validation fields); the U-Net's goal is >= 0.88 (measured in quick mode: see the
+    # closing note; the lower bound leaves room for run-to-run noise on another CPU).
+    "04_unet_segmentation": {"ap50": (0.86, 0.95), "ap75": (0.70, 0.92),
+                             "ap50_baseline": (0.74, 0.84)},
     # GUIDE.md: 5-fold kNN (k=15) on a 50-component PCA of pbmc68k_reduced is about 0.80
     "05_autoencoder_umap": {"knn_acc_pca": (0.76, 0.83), "knn_acc_ae": (0.77, 0.84)},
 }
-NEEDS_BBBC039: dict[str, set[str]] = {"01_kmeans": {"dice_kmeans", "dice_otsu"}}
+NEEDS_BBBC039: dict[str, set[str]] = {
+    "01_kmeans": {"dice_kmeans", "dice_otsu"},
+    "03_cross_validation": {"ap50_pixel_classifier", "ap50_otsu"},
+    "04_unet_segmentation": {"ap50", "ap75", "ap50_baseline"},
+}
 # (a, b, margin): metric a must reach metric b + margin (the issues' "beats the baseline" goals)
 BEATS: dict[str, list[tuple[str, str, float]]] = {
     "02_svm": [("cv_scaled", "cv_unscaled", 0.04),
                ("digits_test_acc", "digits_nearest_centroid_acc", 0.05)],
+    "03_cross_validation": [("ap50_pixel_classifier", "ap50_otsu", 0.05)],
+    "04_unet_segmentation": [("ap50", "ap50_baseline", 0.05)],
     "05_autoencoder_umap": [("knn_acc_ae", "knn_acc_pca", -0.03)],
 }
 
 
+@functools.cache
 def bbbc039_present() -> bool:
-    try:
-        dataset_dir("bbbc039")
-    except DatasetUnavailable:
-        return False
-    return True
+    """BBBC039 images are on disk here (looked up without hashing or network)."""
+    return any(name == "bbbc039" and status != "missing" for name, status, _ in dataset_status())
 
 
 def _store(stem: str, result: dict) -> None:
