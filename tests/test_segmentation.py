@@ -6,6 +6,7 @@ typical mistakes of tests/fixtures/mistakes/04_unet_segmentation.yaml, without n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,7 @@ def test_typical_mistake_fails_with_its_hint(mistake, answers):
     exec(mistake.code, ns)
     check = Checker(NB, ns)
     lost = {name.removesuffix("_check") for name in mistake.lost}
-    with pytest.raises(CheckFailed, match=mistake.hint):
+    with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
         check(sorted(lost)[0])
     for name in CHECKS_OF[mistake.grade_id]:  # other checks of the same answer
         if name not in lost and not name.endswith("_hidden"):

@@ -50,7 +50,8 @@ def matching_ap(true_labels: Sequence[np.ndarray], pred_labels: Sequence[np.ndar
     if len(true_labels) != len(pred_labels):
         raise ValueError(f"{len(true_labels)} true fields but {len(pred_labels)} predicted ones: "
                          "pass the predictions for exactly the evaluated fields, in order.")
-    _, tp, fp, fn = average_precision([np.asarray(t, np.int32) for t in true_labels],
-                                      [np.asarray(p, np.int32) for p in pred_labels],
-                                      threshold=list(thresholds))
+    with np.errstate(invalid="ignore", divide="ignore"):  # its own AP of a blank field is 0/0
+        _, tp, fp, fn = average_precision([np.asarray(t, np.int32) for t in true_labels],
+                                          [np.asarray(p, np.int32) for p in pred_labels],
+                                          threshold=list(thresholds))
     return MatchingScores(tuple(float(t) for t in thresholds), tp, fp, fn)
