@@ -70,7 +70,7 @@ def _solved(answers: dict[str, str], *grade_ids: str) -> dict:
 def test_solution_passes_its_checks(grade_id, answers):
     check = Checker(NB, _solved(answers, grade_id))
     for name in CHECKS_OF[grade_id]:
-        assert check(name, quiet=True)
+        check(name, quiet=True)  # raises CheckFailed if not
 
 
 def test_every_check_is_exercised():
@@ -90,7 +90,7 @@ def test_typical_mistake_fails_with_its_hint(mistake, answers):
         check(sorted(lost)[0])
     for name in CHECKS_OF[mistake.grade_id]:  # other checks of the same answer
         if name not in lost and not name.endswith("_hidden"):
-            assert check(name, quiet=True)
+            check(name, quiet=True)  # raises CheckFailed if not
 
 
 def test_stubs_get_a_not_written_yet_hint():
@@ -100,6 +100,17 @@ def test_stubs_get_a_not_written_yet_hint():
         Checker(NB, ns)("targets")
 
 
+def test_summary_catches_an_answer_overwritten_later(answers, capsys, monkeypatch):
+    """check.all() re-runs the checks: a name redefined after its check passed is caught."""
+    monkeypatch.setenv("COURSE_MODE", "quick")
+    ns = _solved(answers, "targets")
+    check = Checker(NB, ns)
+    check("targets", quiet=True)
+    exec("def three_class_targets(labels):\n    return (labels > 0).astype(np.uint8)", ns)
+    check.all()
+    out = capsys.readouterr().out
+    assert "✗ targets" in out and "passed earlier" in out, out
+
 def test_unet_with_swapped_concatenation_order_passes(answers):
     """[upsampled, skip] is as good as [skip, upsampled]: the check must not insist on one."""
     code = answers["unet"].replace("torch.cat([skips[level], self.up[level](x)], dim=1)",
@@ -107,7 +118,7 @@ def test_unet_with_swapped_concatenation_order_passes(answers):
     assert code != answers["unet"]
     ns = _namespace()
     exec(code, ns)
-    assert Checker(NB, ns)("unet", quiet=True)
+    Checker(NB, ns)("unet", quiet=True)  # raises CheckFailed if not
 
 
 def test_ap_check_agrees_with_cellpose_on_the_toy_cases(answers):

@@ -119,8 +119,11 @@ class Checker:
         self.specs = _REGISTRY.get(notebook, {})
         self.results: dict[str, bool] = {}
 
-    def __call__(self, name: str, quiet: bool = False) -> bool:
-        """Run check ``name``: print ✓ and return True, or raise CheckFailed with a hint."""
+    def __call__(self, name: str, quiet: bool = False) -> None:
+        """Run check ``name``: print ✓, or raise CheckFailed with a hint.
+
+        Returns nothing, so that a check cell shows the ✓ line and no stray ``True``.
+        """
         passed, message = self._run(name)
         self.results[name] = passed
         self._record(name, passed, message)
@@ -128,7 +131,6 @@ class Checker:
             raise CheckFailed(message)
         if not quiet:
             print(f"✓ {name}: {message}")
-        return True
 
     def _run(self, name: str) -> tuple[bool, str]:
         """Run one check and return (passed, why-or-hint) without raising."""
@@ -162,7 +164,7 @@ class Checker:
                                      "passed": passed, "message": message},
                                     ensure_ascii=False) + "\n")
 
-    def all(self) -> dict[str, bool]:
+    def all(self) -> None:
         """Re-run every check of this notebook and print a progress summary.
 
         Hidden checks count only once they ran. Under grading nothing is re-run: the grade comes
@@ -189,4 +191,3 @@ class Checker:
             print(f"{mark} {name}" + ("" if passed else f": {message}") + note)
         done = sum(rerun.values())
         print(f"\n{done} of {len(rerun)} checks pass in {self.notebook}.")
-        return rerun

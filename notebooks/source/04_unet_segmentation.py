@@ -715,11 +715,12 @@ plt.show()
 
 # %%
 N_CELLPOSE = by_mode(quick=3, full=len(evaluation), grade=0)
-cellpose_model, why_not = load_cellpose(device) if N_CELLPOSE else (None, "grading run")
+cellpose_model, why_not = (load_cellpose(device) if N_CELLPOSE
+                           else (None, "grade mode skips it (it is not graded)."))
 if cellpose_model is None:
     print("Cellpose is NOT run here:", why_not, sep="\n")
-    print("\nWith the weights, this cell would run, for each of the first "
-          f"{N_CELLPOSE} evaluation fields:\n"
+    print("\nWith the weights, this cell would run, for each of the first few evaluation "
+          "fields (3 in quick mode, all of them in full mode):\n"
           "    masks, flows, _ = CellposeModel(pretrained_model=...).eval(image, diameter=None)\n"
           "show its predicted flows (flows[1]) and cell probability (flows[2]) like the ideal "
           "ones above, and add its AP to the table below.")
