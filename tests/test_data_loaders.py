@@ -97,6 +97,14 @@ def test_synthetic_nuclei_have_exact_touching_instances():
     assert np.array_equal(synthetic_nuclei(1, seed=3).labels[0], labels), "seeded"
 
 
+@pytest.mark.parametrize("shape", [(32, 48), (64, 64), (128, 96)])
+def test_synthetic_nuclei_fit_small_fields(shape):
+    """Small fields (quick unit tests, tiny demos) get fewer nuclei, all inside the field."""
+    fields = synthetic_nuclei(2, shape=shape, seed=1)
+    assert fields.images.shape == fields.labels.shape == (2, *shape)
+    density = fields.labels.max() / (shape[0] * shape[1])
+    assert density < 2 * 130 / (520 * 696) + 1e-3, "no more crowded than a BBBC039 field"
+
 def test_synthetic_counts_have_known_types():
     adata = synthetic_counts(n_cells=600, n_genes=300, n_types=4, seed=1)
     assert adata.shape == (600, 300) and adata.X.dtype == np.float32

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 TOUCH_FRACTION = 0.12  # chance a nucleus is placed against an existing one
 MAX_OVERLAP = 0.15  # a new nucleus may lose at most this share of its ellipse to neighbours
+BBBC039_AREA = 520 * 696  # pixels of one BBBC039 field, the default shape
 
 
 def synthetic_nuclei(n: int = 8, shape: tuple[int, int] = (520, 696), seed: int = 0) -> Fields:
@@ -43,7 +44,8 @@ def _place_nuclei(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarra
 
     labels = np.zeros(shape, np.int32)
     centres: list[tuple[float, float, float]] = []
-    target = int(rng.integers(60, 130))
+    area = shape[0] * shape[1] / BBBC039_AREA  # as crowded as a BBBC039 field
+    target = max(1, round(int(rng.integers(60, 130)) * area))
     for _ in range(target * 4):
         if len(centres) >= target:
             break
@@ -70,8 +72,8 @@ def _ellipse(shape: tuple[int, int], y: float, x: float, a: float, b: float,
              theta: float) -> tuple[tuple[slice, slice], np.ndarray]:
     """(bounding-box slices, boolean ellipse within that box), clipped to the field."""
     r = int(np.ceil(a)) + 1
-    y0, y1 = max(int(y) - r, 0), min(int(y) + r + 1, shape[0])
-    x0, x1 = max(int(x) - r, 0), min(int(x) + r + 1, shape[1])
+    y0, x0 = max(int(y) - r, 0), max(int(x) - r, 0)
+    y1, x1 = max(min(int(y) + r + 1, shape[0]), y0), max(min(int(x) + r + 1, shape[1]), x0)
     yy, xx = np.mgrid[y0:y1, x0:x1]
     dy, dx = yy - y, xx - x
     u = dx * np.cos(theta) + dy * np.sin(theta)
