@@ -1,4 +1,4 @@
-"""Shared test fixtures: the repository root and the optional real-data mirror."""
+"""Shared test fixtures: the repository root, the optional real-data mirror, answer cells."""
 
 from __future__ import annotations
 
@@ -29,3 +29,12 @@ def shared_data() -> Path:
     if found is None:
         pytest.skip("no BBBC039 mirror: set COURSE_DATA_DIRS or provide ../shared/data")
     return found
+
+
+def source_answers(stem: str) -> dict[str, str]:
+    """The answer cells (solutions) of notebook source ``stem``, keyed by grade_id."""
+    import jupytext
+
+    nb = jupytext.read(REPO / "notebooks" / "source" / f"{stem}.py")
+    return {c.metadata["grade_id"]: c.source for c in nb.cells
+            if "answer" in c.metadata.get("tags", [])}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import source_answers
 
 from course_utils.checks import Checker, CheckFailed
 from course_utils.checks.segmentation import probabilities_of, touching_discs, touching_squares
@@ -26,7 +27,6 @@ from course_utils.segmentation.patches import PatchSampler, augment
 from course_utils.segmentation.tuning import tune_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks" / "source" / "04_unet_segmentation.py"
 NB = "04_unet_segmentation"
 MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
 CHECKS_OF = {"targets": ["targets", "targets_hidden"], "unet": ["unet", "unet_hidden"],
@@ -37,11 +37,7 @@ CHECKS_OF = {"targets": ["targets", "targets_hidden"], "unet": ["unet", "unet_hi
 @pytest.fixture(scope="module")
 def answers() -> dict[str, str]:
     """The notebook's answer cells (the solutions), keyed by grade_id."""
-    import jupytext
-
-    nb = jupytext.read(SOURCE)
-    return {c.metadata["grade_id"]: c.source for c in nb.cells
-            if "answer" in c.metadata.get("tags", [])}
+    return source_answers(NB)
 
 
 def _namespace() -> dict:

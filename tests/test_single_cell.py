@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import source_answers
 
 from course_utils import single_cell
 from course_utils.checks import Checker, CheckFailed
@@ -18,8 +19,8 @@ from course_utils.data import synthetic_counts
 from course_utils.grading.mistakes import load_mistakes
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "notebooks" / "source" / "05_autoencoder_umap.py"
-MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / "05_autoencoder_umap.yaml")
+NB = "05_autoencoder_umap"
+MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
 CHECK_OF = {"log_normalize": "log_normalize", "pca_variance": "pca_variance",
             "autoencoder": "autoencoder_shapes", "train_epoch": "train_epoch",
             "knn_accuracy": "knn_accuracy"}
@@ -33,11 +34,7 @@ def cells():
 @pytest.fixture(scope="module")
 def answers() -> dict[str, str]:
     """The notebook's answer cells (the solutions), keyed by grade_id."""
-    import jupytext
-
-    nb = jupytext.read(SOURCE)
-    return {c.metadata["grade_id"]: c.source for c in nb.cells
-            if "answer" in c.metadata.get("tags", [])}
+    return source_answers(NB)
 
 
 def _namespace(cells) -> dict:
@@ -151,7 +148,7 @@ def test_read_log_normalised_from_a_backed_file(tmp_path):
 def test_solution_passes_its_check(grade_id, answers, cells):
     ns = _namespace(cells)
     exec(answers[grade_id], ns)
-    check = Checker("05_autoencoder_umap", ns)
+    check = Checker(NB, ns)
     check(CHECK_OF[grade_id], quiet=True)  # raises CheckFailed if not
     hidden = f"{CHECK_OF[grade_id]}_hidden"
     if hidden in check.specs:
@@ -163,7 +160,7 @@ def test_typical_mistake_fails_with_its_hint(mistake, cells):
     ns = _namespace(cells)
     exec(mistake.code, ns)
     with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
-        Checker("05_autoencoder_umap", ns)(CHECK_OF[mistake.grade_id])
+        Checker(NB, ns)(CHECK_OF[mistake.grade_id])
 
 
 def test_stub_gets_a_not_written_yet_hint(cells):
@@ -171,4 +168,4 @@ def test_stub_gets_a_not_written_yet_hint(cells):
     exec("def knn_accuracy(Z, labels, seed=0, k=15, n_folds=5):\n"
          "    raise NotImplementedError()", ns)
     with pytest.raises(CheckFailed, match="not written yet"):
-        Checker("05_autoencoder_umap", ns)("knn_accuracy")
+        Checker(NB, ns)("knn_accuracy")

@@ -94,9 +94,9 @@ def error_overlay(image: np.ndarray, true: np.ndarray, pred: np.ndarray,
     """An RGB picture: the field in grey, matched outlines green, errors filled by kind."""
     from skimage.segmentation import find_boundaries
 
-    grey = np.asarray(image, np.float32)
-    lo, hi = np.percentile(grey, [1, 99.8])
-    grey = np.clip((grey - lo) / max(hi - lo, 1e-6), 0, 1)
+    from ..pixel_features import normalize
+
+    grey = np.clip(normalize(image), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=-1)
     fills = {"missed": (true, errors.missed), "merged": (true, errors.merged),
              "false": (pred, errors.false), "split": (pred, errors.split)}
