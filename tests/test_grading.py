@@ -285,6 +285,21 @@ def test_validate_fails_and_explains_an_unanswered_notebook(demo_built, monkeypa
     assert "normalise_keeps_input" not in summary  # a hidden check stays hidden
 
 
+def test_fresh_kernels_grade_the_same(demo_built, monkeypatch, tmp_path, capsys):
+    """--fresh-kernels (no forking) gives the solved and the untouched notebook their marks."""
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    for who, built in (("solved", demo_built / "solutions"), ("untouched", demo_built)):
+        (tmp_path / "subs" / who).mkdir(parents=True)
+        (tmp_path / "subs" / who / f"{DEMO}.ipynb").write_bytes(
+            (built / f"{DEMO}.ipynb").read_bytes())
+    out = tmp_path / "gradebook.csv"
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(out), "--fresh-kernels",
+                 "--solutions", str(demo_built / "solutions"), "--timeout", "60"]) == 0
+    with open(out, newline="", encoding="utf-8") as fh:
+        scores = {row["student_id"]: _score(row) for row in csv.DictReader(fh)}
+    assert scores["solved"][0] == scores["solved"][1] > 0 and scores["untouched"][0] == 0
+
+
 def test_submissions_are_found_in_both_layouts(tmp_path):
     from course_utils.grading.submissions import Submission, find_submissions
 

@@ -4,12 +4,17 @@
 It removes the hidden-test region from each check cell, as ``generate_assignment`` does, and
 replaces the traceback of errors raised in such cells (which quote the hidden code) with their
 one-line message. A failed check already shows only its hint, so it is kept as it is.
+:class:`FeedbackExporter` is nbgrader's HTML exporter with its compiled templates kept between
+pages (nbgrader makes a new exporter per page, and compiling took half a second of each).
 """
 
 from __future__ import annotations
 
 import html
 
+from jinja2 import BytecodeCache, Environment
+from jinja2.bccache import Bucket
+from nbconvert.exporters import HTMLExporter
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests
@@ -30,6 +35,34 @@ class ClearHiddenTestsInFeedback(ClearHiddenTests):
                 if out.output_type == "error" and out.ename != CHECK_FAILED:
                     out.traceback = [f"{out.ename}: {out.evalue}"]
         return cell, resources
+
+
+class CompiledTemplates(BytecodeCache):
+    """Compiled jinja templates kept in memory (jinja checks each against its source)."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Give the bucket its compiled code, if this process compiled the template before."""
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep a freshly compiled template."""
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter, reusing the templates compiled for earlier pages."""
+
+    compiled = CompiledTemplates()
+
+    def _create_environment(self) -> Environment:
+        """nbconvert's template environment, with the shared compiled-template cache."""
+        environment = super()._create_environment()
+        environment.bytecode_cache = self.compiled
+        return environment
 
 
 def failure_page(student: str, notebook: str, max_score: float, reason: str) -> str:

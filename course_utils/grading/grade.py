@@ -2,9 +2,11 @@
 
 Runs nbgrader (generate_assignment, autograde, generate_feedback) in grade mode, several
 submissions at once: each worker process owns a private nbgrader course folder and gradebook,
-and the rows are merged into one CSV. Writes one HTML feedback file per student and notebook
-(hidden tests removed). A submission that crashes, loops, imports something missing or edits a
-locked cell is scored and reported; the exit status is 1 only when one could not be graded.
+and the rows are merged into one CSV. Each submission still gets its own kernel, forked from a
+process that has already imported the notebooks' modules (see :mod:`.forked_kernels`). Writes
+one HTML feedback file per student and notebook (hidden tests removed). A submission that
+crashes, loops, imports something missing or edits a locked cell is scored and reported; the
+exit status is 1 only when one could not be graded.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="where <student>/<NN_name>.html go (default: feedback/ beside --out)")
     parser.add_argument("--workdir", type=Path,
                         help="keep nbgrader's course folders here (default: a temporary folder)")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="start every kernel as a new Python process instead of forking it "
+                             "from one that has imported the notebooks' modules (slower)")
     parser.add_argument("--figures", action="store_true",
                         help="draw the notebooks' figures into the feedback (about a quarter "
                              "more CPU per submission; default: figures are not drawn)")
@@ -78,12 +83,14 @@ def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None
                 os.environ[var] = value
 
 
-def _init_worker(workdir: Path, solutions: Path, feedback: Path, timeout: int) -> None:
-    """Start this worker process's Grader in its own course folder."""
+def _init_worker(workdir: Path, solutions: Path, feedback: Path, timeout: int,
+                 notebooks: list[str], fork: bool) -> None:
+    """Start this worker process's Grader in its own course folder (it ends with the process)."""
     global _GRADER
     from .worker import Grader
 
-    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout)
+    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout, notebooks,
+                     fork)
 
 
 def _grade_in_worker(sub: Submission) -> GradeRow:
@@ -103,23 +110,28 @@ def _failed(sub: Submission, exc: BaseException) -> GradeRow:
 def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path,
               feedback: Path) -> Iterator[GradeRow]:
     """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish."""
+    notebooks = sorted({sub.notebook for sub in subs})
     if args.jobs == 1:
         from .worker import Grader
 
-        grader = Grader(workdir / "worker", args.solutions, feedback, args.timeout)
-        for sub in subs:
-            try:
-                yield grader.grade(sub.student, sub.notebook, sub.path)
-            except Exception as exc:  # a grader bug must not stop the batch
-                yield _failed(sub, exc)
+        grader = Grader(workdir / "worker", args.solutions, feedback, args.timeout, notebooks,
+                        not args.fresh_kernels)
+        try:
+            for sub in subs:
+                try:
+                    yield grader.grade(sub.student, sub.notebook, sub.path)
+                except Exception as exc:  # a grader bug must not stop the batch
+                    yield _failed(sub, exc)
+        finally:
+            grader.close()
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker,
-                             initargs=(workdir, args.solutions, feedback,
-                                       args.timeout)) as pool:
+                             initargs=(workdir, args.solutions, feedback, args.timeout,
+                                       notebooks, not args.fresh_kernels)) as pool:
         futures = {pool.submit(_grade_in_worker, sub): sub for sub in subs}
         for future in as_completed(futures):
             try:

@@ -28,6 +28,8 @@ from .feedback import failure_page
 if TYPE_CHECKING:
     from traitlets.config import Config
 
+    from .forked_kernels import KernelTemplate
+
 NOT_GRADED = "not_graded"
 FLAG_ORDER = (NOT_GRADED, "locked_cell_edited", "timeout", "crashed", "errors", "unanswered")
 QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
@@ -66,22 +68,31 @@ class Ungradable(Exception):
     """The submission cannot be graded at all; the message says why."""
 
 
-def nbgrader_config(root: Path, timeout: int) -> Config:
-    """nbgrader settings for one private course folder: ML-sized timeouts, safe feedback."""
+def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None) -> Config:
+    """nbgrader settings for one private course folder: ML-sized timeouts, safe feedback.
+
+    With ``kernel_socket``, kernels are forked from that template (see :mod:`.forked_kernels`).
+    """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
     from traitlets.config import Config
 
-    from .feedback import ClearHiddenTestsInFeedback
+    from .feedback import ClearHiddenTestsInFeedback, FeedbackExporter
 
     config = Config()
     config.CourseDirectory.root = str(root)
     config.Execute.timeout = timeout  # nbgrader's 30 s default kills ML cells (#1004, #1463)
     config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
                                       "--IPKernelApp.log_level=ERROR"]  # no kernel chatter
+    if kernel_socket:
+        from .forked_kernels import ForkedKernelManager
+
+        config.Execute.kernel_manager_class = ForkedKernelManager
+        config.ForkedKernelManager.socket_path = kernel_socket
     config.OverwriteCells.add_missing_cells = True  # a deleted check cell still counts
     config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
                                              ClearHiddenTestsInFeedback]
+    config.GenerateFeedback.exporter_class = FeedbackExporter
     return config
 
 
@@ -187,9 +198,15 @@ def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
 
 
 class Grader:
-    """One private nbgrader course folder that grades submissions one after another."""
+    """One private nbgrader course folder that grades submissions one after another.
 
-    def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int) -> None:
+    On Linux, unless ``fork`` is False, its kernels are forked from a template process that has
+    imported what the solution ``notebooks`` import (see :mod:`.forked_kernels`); :meth:`close`
+    stops it.
+    """
+
+    def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int,
+                 notebooks: list[str] = (), fork: bool = True) -> None:
         from nbgrader.apps import NbGraderAPI
         from sqlalchemy.exc import SAWarning
 
@@ -197,8 +214,28 @@ class Grader:
         self.root, self.solutions, self.feedback_dir = Path(root), Path(solutions), feedback_dir
         self.timeout = timeout
         self.root.mkdir(parents=True, exist_ok=True)
-        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout))
+        self.template = self._template(notebooks) if fork else None
+        self.api = NbGraderAPI(config=nbgrader_config(
+            self.root, timeout, self.template and self.template.socket_path))
         self.releases: dict[str, NotebookNode] = {}
+
+    def _template(self, notebooks: list[str]) -> KernelTemplate | None:
+        """The kernel template for these notebooks; None (fresh kernels) where it can't run."""
+        from .forked_kernels import FORK_SUPPORTED, KernelTemplate, imported_modules
+
+        if not FORK_SUPPORTED:
+            return None
+        known = [p for p in (self.solutions / f"{nb}.ipynb" for nb in notebooks) if p.is_file()]
+        try:
+            return KernelTemplate(imported_modules(known))
+        except (OSError, RuntimeError) as exc:
+            print(f"Grading kernels will start from scratch (slower): {exc}", file=sys.stderr)
+            return None
+
+    def close(self) -> None:
+        """Stop the kernel template, if there is one."""
+        if self.template:
+            self.template.close()
 
     def release(self, notebook: str) -> NotebookNode:
         """The student version nbgrader generates from the solution (once per notebook)."""

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from cellpose.metrics import average_precision  # imports torch: grading kernels preload it
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -45,8 +46,6 @@ class MatchingScores:
 def matching_ap(true_labels: Sequence[np.ndarray], pred_labels: Sequence[np.ndarray],
                 thresholds: Sequence[float] = THRESHOLDS) -> MatchingScores:
     """Match predicted to true instances field by field and count TP, FP, FN per threshold."""
-    from cellpose.metrics import average_precision
-
     if len(true_labels) != len(pred_labels):
         raise ValueError(f"{len(true_labels)} true fields but {len(pred_labels)} predicted ones: "
                          "pass the predictions for exactly the evaluated fields, in order.")

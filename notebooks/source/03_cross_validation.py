@@ -494,6 +494,7 @@ check("nested_cv_hidden")
 # %%
 svm = make_pipeline(StandardScaler(), SVC())
 grid = {"svc__C": [0.1, 1, 10, 100], "svc__gamma": [0.001, 0.01, 0.1, 1]}
+grid = by_mode(quick=grid, full=grid, grade={"svc__C": [1, 10], "svc__gamma": [0.01, 0.1]})
 n_studies = by_mode(quick=3, full=30, grade=1)
 studies = {"real labels": [], "shuffled labels": []}  # (best_score_, nested mean) per study
 for study in range(n_studies):

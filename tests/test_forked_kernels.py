@@ -1,0 +1,90 @@
+"""Grading kernels forked from a template: preloaded modules, but nothing else shared."""
+
+from __future__ import annotations
+
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell, new_notebook
+from traitlets.config import Config
+
+from course_utils.grading.forked_kernels import (
+    FORK_SUPPORTED,
+    ForkedKernelManager,
+    KernelTemplate,
+    imported_modules,
+)
+
+pytestmark = pytest.mark.skipif(not FORK_SUPPORTED, reason="forked kernels are used on Linux only")
+
+
+def test_imported_modules_reads_every_import_form(tmp_path):
+    nb = new_notebook(cells=[
+        new_code_cell("%matplotlib inline\nimport numpy as np, json\nfrom scipy import ndimage"),
+        new_code_cell("def f():\n    from skimage.measure import label\n    return label"),
+        new_code_cell("from . import nothing\n!pip list\nimport numpy"),
+        new_code_cell("this is ( not python"),
+    ])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    assert imported_modules([path]) == ["numpy", "json", "scipy", "skimage.measure"]
+
+
+@pytest.fixture(scope="module")
+def template():
+    template = KernelTemplate(["json", "numpy", "a_module_that_does_not_exist"])
+    yield template
+    template.close()
+
+
+def _run(template: KernelTemplate, sources: list[str], cwd, timeout: int = 60):
+    """Execute cells in a forked kernel; the executed notebook."""
+    config = Config()
+    config.ForkedKernelManager.socket_path = template.socket_path
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
+                   kernel_manager_class=ForkedKernelManager,
+                   config=config, resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def _text(cell) -> str:
+    return "".join(out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+                   for out in cell.outputs)
+
+
+def test_kernel_has_the_modules_loaded_but_a_fresh_namespace(template, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_FORK_TEST", "seen")
+    nb = _run(template, ["import sys, os\nprint('json' in sys.modules, 'json' in dir())",
+                         "print(os.getcwd(), os.environ['COURSE_FORK_TEST'], os.getppid())",
+                         "secret = 42", "import numpy\nprint(numpy.random.rand())"], tmp_path)
+    assert _text(nb.cells[0]).split() == ["True", "False"]
+    cwd, env, parent = _text(nb.cells[1]).split()
+    assert (cwd, env) == (str(tmp_path), "seen")
+    assert int(parent) == template.process.pid
+    again = _run(template, ["print('secret' in dir())", "import numpy\nprint(numpy.random.rand())"],
+                 tmp_path)
+    assert _text(again.cells[0]).strip() == "False"
+    assert _text(again.cells[1]) != _text(nb.cells[3])  # unseeded numpy differs, as in new ones
+
+
+def test_endless_loop_is_interrupted(template, tmp_path):
+    nb = _run(template, ["while True:\n    pass", "print('after')"], tmp_path, timeout=3)
+    assert nb.cells[0].outputs[-1].ename == "KeyboardInterrupt"
+    assert _text(nb.cells[1]).strip() == "after"
+
+
+def test_kernel_death_is_noticed(template, tmp_path):
+    with pytest.raises(DeadKernelError):
+        _run(template, ["import os\nos._exit(3)", "print('never')"], tmp_path)
+
+
+def test_template_stops_with_its_kernels(tmp_path):
+    template = KernelTemplate([])
+    path = template.socket_path
+    template.close()
+    assert template.process.poll() is not None and not os.path.exists(path)
