@@ -61,11 +61,12 @@ def make_class(notebooks: list[tuple[Path, str, Path]], n: int, tmp: Path) -> Pa
     return subs
 
 
-def grade(subs: Path, solutions: Path, jobs: int, out: Path, env: dict) -> dict:
-    """Time one ``course-utils grade`` run and summarise its gradebook."""
+def grade(subs: Path, solutions: Path, jobs: int, out: Path, env: dict,
+          extra: list[str]) -> dict:
+    """Time one ``course-utils grade`` run (with ``extra`` options) and summarise its gradebook."""
     csv_path = out / f"gradebook-jobs{jobs}.csv"
     command = [sys.executable, "-m", "course_utils.cli", "grade", str(subs), "--out",
-               str(csv_path), "--solutions", str(solutions), "--jobs", str(jobs)]
+               str(csv_path), "--solutions", str(solutions), "--jobs", str(jobs), *extra]
     start = time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
@@ -86,6 +87,8 @@ def main() -> int:
     parser.add_argument("--notebooks", nargs="+", default=DEFAULT_NOTEBOOKS)
     parser.add_argument("--fixture", action="store_true",
                         help="grade the tests' 99_demo fixture notebook instead")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="grade with --fresh-kernels (no forked kernels), for comparison")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args()
 
@@ -100,10 +103,13 @@ def main() -> int:
             raise SystemExit(f"none of {args.notebooks} has a source in {SOURCES}; try --fixture")
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         subs = make_class(notebooks, args.n, Path(tmp))
-        results = [grade(subs, Path(tmp) / "built" / "solutions", j, Path(tmp), env)
+        extra = ["--fresh-kernels"] if args.fresh_kernels else []
+        results = [grade(subs, Path(tmp) / "built" / "solutions", j, Path(tmp), env, extra)
                    for j in args.jobs]
     names = ", ".join(name for _, name, _ in notebooks)
-    print(f"\nGrading {args.n} submissions of {names} on {os.cpu_count()} CPU cores\n")
+    kernels = "fresh kernels" if args.fresh_kernels else "forked kernels"
+    print(f"\nGrading {args.n} submissions of {names} on {os.cpu_count()} CPU cores, "
+          f"{kernels}\n")
     print("| --jobs | seconds | submissions/min | speed-up | statuses |")
     print("|---|---|---|---|---|")
     for r in results:

@@ -60,11 +60,12 @@ def _text(cell) -> str:
 def test_kernel_has_the_modules_loaded_but_a_fresh_namespace(template, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_FORK_TEST", "seen")
     nb = _run(template, ["import sys, os\nprint('json' in sys.modules, 'json' in dir())",
-                         "print(os.getcwd(), os.environ['COURSE_FORK_TEST'], os.getppid())",
+                         "print(os.getcwd(), os.environ['COURSE_FORK_TEST'], os.getppid(), "
+                         "sys.path[0])",
                          "secret = 42", "import numpy\nprint(numpy.random.rand())"], tmp_path)
     assert _text(nb.cells[0]).split() == ["True", "False"]
-    cwd, env, parent = _text(nb.cells[1]).split()
-    assert (cwd, env) == (str(tmp_path), "seen")
+    cwd, env, parent, first_path = _text(nb.cells[1]).split()
+    assert (cwd, env, first_path) == (str(tmp_path), "seen", str(tmp_path))  # imports from there
     assert int(parent) == template.process.pid
     again = _run(template, ["print('secret' in dir())", "import numpy\nprint(numpy.random.rand())"],
                  tmp_path)

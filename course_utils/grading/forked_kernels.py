@@ -1,10 +1,11 @@
 """Grading kernels forked from a process that has already imported what the notebooks import.
 
 A fresh Python kernel per submission is how nbgrader keeps students apart, but starting one and
-importing numpy, scikit-learn and matplotlib again costs about 5 s of the 12 s a short notebook
-takes to grade. Here a *template* process imports those modules once (it never runs student
-code); each kernel is a ``fork`` of it, so it starts with them loaded but with an empty
-namespace, a fresh interpreter state and its own process. The template and the per-kernel
+importing numpy, scikit-learn and matplotlib again cost about 5 s of the 12–14 s that notebook
+01 or 02 took to grade. Here a *template* process imports those modules once (it never runs
+student code); each kernel is a ``fork`` of it, so it starts with them loaded but with an empty
+namespace, its own process, fresh random seeds and the notebook's folder first on ``sys.path``,
+as a new kernel would have. The template and the per-kernel
 launcher are in :mod:`.kernel_template`; this module is the grader's side:
 
 * :func:`imported_modules` — what the solution notebooks import, for the template to preload;

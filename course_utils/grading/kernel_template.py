@@ -22,6 +22,7 @@ import sys
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets by default
 MAX_MESSAGE = 1 << 20
 STD_FDS = (0, 1, 2)
+START_DIR = os.getcwd()
 
 
 def _preload(modules: list[str]) -> None:
@@ -49,6 +50,10 @@ def _run_kernel(request: dict, fds: list[int]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.chdir(request["cwd"])
+    # `python -m` put the template's start folder first on the path; a kernel started with
+    # `python -m ipykernel_launcher` has its own folder there (modules beside the notebook)
+    if sys.path and sys.path[0] == START_DIR:
+        sys.path[0] = os.getcwd()
     os.environ.clear()
     os.environ.update(request["env"])
     _fresh_random_state()
