@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 
 import nbformat
 import pytest
@@ -77,6 +79,35 @@ def test_endless_loop_is_interrupted(template, tmp_path):
     nb = _run(template, ["while True:\n    pass", "print('after')"], tmp_path, timeout=3)
     assert nb.cells[0].outputs[-1].ename == "KeyboardInterrupt"
     assert _text(nb.cells[1]).strip() == "after"
+
+
+def test_killing_the_launcher_kills_the_kernel(template):
+    """What a kernel manager does to a kernel that ignores interrupts: the kernel must go too."""
+
+    async def start_busy_kernel_and_kill_it() -> int:
+        config = Config()
+        config.ForkedKernelManager.socket_path = template.socket_path
+        km = ForkedKernelManager(kernel_name="python3", config=config)
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        kc.execute("import os, signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                   "print(os.getpid(), flush=True)\nwhile True:\n    pass")
+        while (msg := await kc.get_iopub_msg(timeout=30))["msg_type"] != "stream":
+            continue
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)  # SIGKILL to the launcher's process group
+        return int(msg["content"]["text"])
+
+    pid = asyncio.run(start_busy_kernel_and_kill_it())
+    for _ in range(50):  # the template notices the launcher is gone and kills the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"kernel {pid} still runs after its launcher was killed")
 
 
 def test_kernel_death_is_noticed(template, tmp_path):
