@@ -115,7 +115,19 @@ def test_kernel_death_is_noticed(template, tmp_path):
         _run(template, ["import os\nos._exit(3)", "print('never')"], tmp_path)
 
 
-def test_template_stops_with_its_kernels(tmp_path):
+def test_a_stopped_template_is_started_again(tmp_path):
+    template = KernelTemplate([])
+    try:
+        template.process.kill()
+        template.process.wait()
+        template.ensure_running()
+        nb = _run(template, ["print(6 * 7)"], tmp_path)
+        assert _text(nb.cells[0]).strip() == "42"
+    finally:
+        template.close()
+
+
+def test_closed_template_leaves_no_process_or_socket(tmp_path):
     template = KernelTemplate([])
     path = template.socket_path
     template.close()

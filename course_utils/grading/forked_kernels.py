@@ -94,16 +94,35 @@ class KernelTemplate:
     def __init__(self, modules: list[str]) -> None:
         self.folder = tempfile.mkdtemp(prefix="course-kernels-")
         self.socket_path = os.path.join(self.folder, "template.sock")
-        self.process = subprocess.Popen(
-            [*kernel_interpreter(), "-m", TEMPLATE_MODULE, "serve", self.socket_path, *modules],
-            stdin=subprocess.DEVNULL)
+        self.modules = modules
+        try:
+            self.process = self._start()
+        except RuntimeError:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def _start(self) -> subprocess.Popen:
+        """Start the template process and wait until it listens on the socket."""
+        if os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        process = subprocess.Popen(
+            [*kernel_interpreter(), "-m", TEMPLATE_MODULE, "serve", self.socket_path,
+             *self.modules], stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while not os.path.exists(self.socket_path):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.close()
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
                 raise RuntimeError("the grading kernel template did not start "
-                                   f"(exit status {self.process.poll()})")
+                                   f"(exit status {process.wait()})")
             time.sleep(0.02)
+        return process
+
+    def ensure_running(self) -> None:
+        """Start the template again, on the same socket, if it stopped (killed for memory, say)."""
+        if self.process.poll() is not None:
+            print(f"The grading kernel template stopped (exit status {self.process.returncode});"
+                  " starting it again.", file=sys.stderr)
+            self.process = self._start()
 
     def close(self) -> None:
         """Stop the template and the kernels it still runs."""

@@ -276,6 +276,8 @@ class Grader:
         target = self.root / "submitted" / student / notebook
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{notebook}.ipynb")
+        if self.template:
+            self.template.ensure_running()
         result = self.api.autograde(notebook, student, force=True, create=True)
         if result["success"]:
             self._read_grades(row, release)
