@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 
 import nbformat
@@ -132,3 +133,15 @@ def test_closed_template_leaves_no_process_or_socket(tmp_path):
     path = template.socket_path
     template.close()
     assert template.process.poll() is not None and not os.path.exists(path)
+
+
+def test_grader_falls_back_to_fresh_kernels_and_says_why(tmp_path, monkeypatch, capsys):
+    from course_utils.grading import forked_kernels
+    from course_utils.grading.worker import Grader
+
+    monkeypatch.setattr(forked_kernels, "kernel_interpreter",
+                        lambda: [sys.executable, "-c", "raise SystemExit(3)"])
+    grader = Grader(tmp_path / "course", tmp_path, tmp_path / "feedback", 60, ["01_kmeans"])
+    assert grader.template is None
+    assert "Grading kernels will start from scratch (slower): the grading kernel template did " \
+           "not start (exit status 3)" in capsys.readouterr().err

@@ -107,6 +107,7 @@ def test_summary_catches_an_answer_overwritten_later(answers, capsys, monkeypatc
     out = capsys.readouterr().out
     assert "✗ targets" in out and "passed earlier" in out, out
 
+
 def test_unet_with_swapped_concatenation_order_passes(answers):
     """[upsampled, skip] is as good as [skip, upsampled]: the check must not insist on one."""
     code = answers["unet"].replace("torch.cat([skips[level], self.up[level](x)], dim=1)",

@@ -26,6 +26,8 @@ from nbformat import NotebookNode
 from .feedback import failure_page
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from traitlets.config import Config
 
     from .forked_kernels import KernelTemplate
@@ -206,7 +208,7 @@ class Grader:
     """
 
     def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int,
-                 notebooks: list[str] = (), fork: bool = True) -> None:
+                 notebooks: Sequence[str] = (), fork: bool = True) -> None:
         from nbgrader.apps import NbGraderAPI
         from sqlalchemy.exc import SAWarning
 
@@ -219,7 +221,7 @@ class Grader:
             self.root, timeout, self.template and self.template.socket_path))
         self.releases: dict[str, NotebookNode] = {}
 
-    def _template(self, notebooks: list[str]) -> KernelTemplate | None:
+    def _template(self, notebooks: Sequence[str]) -> KernelTemplate | None:
         """The kernel template for these notebooks; None (fresh kernels) where it can't run."""
         from .forked_kernels import FORK_SUPPORTED, KernelTemplate, imported_modules
 
