@@ -30,14 +30,13 @@ class LiveCurve:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        fig, ax = plt.subplots(figsize=(6, 3.2))
+        fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
         for name, points in self.history.items():
             xs, ys = zip(*points, strict=True)
             ax.plot(xs, ys, marker="o", ms=3, label=name)
         ax.set(title=self.title, xlabel=self.xlabel)
         ax.grid(alpha=0.3)
         ax.legend()
-        fig.tight_layout()
         if self._handle is None:
             self._handle = display(fig, display_id=True)
         else:

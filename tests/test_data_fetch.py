@@ -377,3 +377,29 @@ def test_files_shipped_in_the_package_complete_the_cache(data_env, monkeypatch):
     with read_only(data_env["cache"] / "bbbc039" / "splits"):
         packaged = fetch("bbbc039", ["splits/test.txt"])["splits/test.txt"]
     assert "bundled" in packaged.parts and packaged.read_text() == text
+
+
+def test_grading_fetches_the_declared_data_once_and_kernels_stay_offline(
+        toyset, data_env, tmp_path, monkeypatch, capsys):
+    import nbformat
+
+    from course_utils.grading.datasets import declared_datasets, prefetch
+    from course_utils.grading.grade import kernel_environment
+
+    solutions = []
+    for name, datasets in (("01_a", ["toy"]), ("02_b", []), ("03_c", ["toy"])):
+        nb = nbformat.v4.new_notebook(metadata={"course": {"datasets": datasets}})
+        solutions.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nb, solutions[-1])
+    assert declared_datasets([*solutions, tmp_path / "99_missing.ipynb"]) == ["toy"]
+    prefetch(["toy"])
+    assert sum(toyset.hits.values()) == 3 and "Data 'toy' for grading:" in capsys.readouterr().err
+    with kernel_environment(jobs=1, figures=True, workdir=tmp_path):
+        assert os.environ["COURSE_OFFLINE"] == "1"  # what the kernels inherit
+        assert fetch("toy", progress=False)["a.bin"].read_bytes() == ALPHA
+    assert "COURSE_OFFLINE" not in os.environ
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    prefetch(["toy"])  # unavailable: said, not raised (the notebooks fall back)
+    err = capsys.readouterr().err
+    assert "Data 'toy' is not available" in err and "COURSE_OFFLINE" in err

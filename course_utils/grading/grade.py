@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..data.locations import OFFLINE_ENV
 from .submissions import Submission
 
 if TYPE_CHECKING:  # the worker loads nbgrader and nbformat: only when grading starts
@@ -61,8 +62,9 @@ def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None
     With several workers each kernel gets its share of the cores (BLAS and OpenMP pools would
     otherwise each take all of them). Unless ``figures``, matplotlib draws nothing (backend Agg,
     no PNG rendering): figures are never graded, and drawing them costs CPU per submission.
+    Kernels never download (``COURSE_OFFLINE``): the batch's data was fetched before they start.
     """
-    changes: dict[str, str] = {}
+    changes: dict[str, str] = {OFFLINE_ENV: "1"}
     if jobs > 1:
         threads = str(max(1, (os.cpu_count() or 1) // jobs))
         changes |= {var: threads for var in THREAD_VARS if var not in os.environ}
@@ -150,6 +152,10 @@ def _run_batch(subs: list[Submission], args: argparse.Namespace, workdir: Path,
     """Grade with a progress bar, printing each problem as it is found."""
     from tqdm import tqdm
 
+    from .datasets import declared_datasets, prefetch
+
+    prefetch(declared_datasets(args.solutions / f"{nb}.ipynb"
+                               for nb in sorted({sub.notebook for sub in subs})))
     rows = []
     bar = tqdm(total=len(subs), unit="notebook", desc="grading", file=sys.stderr)
     with kernel_environment(args.jobs, args.figures, workdir), bar:

@@ -191,7 +191,7 @@ def random_init(X, k, seed):
 init = random_init(X_blobs, k=4, seed=33)
 final_centroids, final_labels, history = run_kmeans(X_blobs, init)
 steps = [0, 1, 2, len(history) - 1]
-fig, axes = plt.subplots(1, 5, figsize=(19, 3.6))
+fig, axes = plt.subplots(1, 5, figsize=(19, 3.6), layout="constrained")
 for ax, step in zip(axes, steps, strict=False):  # the last axes holds the inertia curve
     centroids, labels, _ = run_kmeans(X_blobs, init, max_iter=step)
     ax.scatter(X_blobs[:, 0], X_blobs[:, 1], c=labels, cmap="tab10", vmin=0, vmax=9, s=6)
@@ -199,7 +199,6 @@ for ax, step in zip(axes, steps, strict=False):  # the last axes holds the inert
     ax.set(title=f"after {step} update(s)", xticks=[], yticks=[])
 axes[-1].plot(history, "o-")
 axes[-1].set(title="inertia never goes up", xlabel="update", ylabel="inertia")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -297,13 +296,12 @@ check("choose_k")
 inertias_by_k, silhouettes_by_k, best_k = choose_k(X_blobs, range(2, 9))
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
 ax1.plot(list(inertias_by_k), list(inertias_by_k.values()), "o-")
 ax1.set(xlabel="k", ylabel="inertia", title="inertia: look for the elbow")
 ax2.plot(list(silhouettes_by_k), list(silhouettes_by_k.values()), "o-")
 ax2.axvline(best_k, color="gray", ls="--")
 ax2.set(xlabel="k", ylabel="mean silhouette", title="silhouette: higher is better")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -465,12 +463,11 @@ for k in digit_ks:
     fitted = KMeans(n_clusters=k, n_init=1, random_state=0).fit(X_digits_scaled)
     digit_inertia.append(fitted.inertia_)
     digit_silhouette.append(silhouette_score(X_digits_scaled, fitted.labels_))
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
 ax1.plot(digit_ks, digit_inertia, "o-")
 ax1.set(xlabel="k", ylabel="inertia", title="digits: no clear elbow")
 ax2.plot(digit_ks, digit_silhouette, "o-")
 ax2.set(xlabel="k", ylabel="mean silhouette", title="digits: low and flat")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]

@@ -229,14 +229,13 @@ def fit_pair(C, gamma):
 
 grid_C, grid_gamma = [0.1, 10], [0.1, 1, 30]
 fig, axes = plt.subplots(len(grid_C), len(grid_gamma), figsize=(13, 7.5), sharex=True,
-                         sharey=True)
+                         sharey=True, layout="constrained")
 for row, C in zip(axes, grid_C, strict=True):
     for ax, gamma in zip(row, grid_gamma, strict=True):
         model = fit_pair(C, gamma)
         draw_svm(ax, model, X2_train, y2_train, steps=SHADING)
         ax.set_title(f"C={C}, γ={gamma}: train {model.score(X2_train, y2_train):.2f}, "
                      f"test {model.score(X2_test, y2_test):.2f}", fontsize=9)
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]

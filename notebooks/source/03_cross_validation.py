@@ -241,7 +241,7 @@ order = np.argsort(y, kind="stable")  # all benign rows first, then all malignan
 X_sorted, y_sorted = X[order], y[order]
 splitters = {"KFold(5), no shuffle": KFold(5),
              "StratifiedKFold(5)": StratifiedKFold(5)}
-fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3), sharey=True, layout="constrained")
 for ax, (name, splitter) in zip(axes, splitters.items(), strict=True):
     shares = [y_sorted[test].mean() for _, test in splitter.split(X_sorted, y_sorted)]
     scores = cross_val_score(model, X_sorted, y_sorted, cv=splitter)
@@ -250,7 +250,6 @@ for ax, (name, splitter) in zip(axes, splitters.items(), strict=True):
     ax.set(title=f"{name}\nfold accuracies {np.round(scores, 2)}", xlabel="test fold",
            ylim=(0, 1))
 axes[0].set_ylabel("malignant share of the test fold")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -390,7 +389,7 @@ def show_threshold(threshold):
     """ROC and PR curves with the operating point of ``threshold`` marked."""
     counts = confusion_counts(y, (scores_oof >= threshold).astype(int))
     rates = rates_from_counts(*counts) if counts[0] + counts[1] > 0 else None
-    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax_roc, ax_pr) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     ax_roc.plot(fpr_curve, tpr_curve)
     ax_roc.plot([0, 1], [0, 1], "k:", linewidth=0.8)
     ax_roc.set(xlabel="FPR", ylabel="TPR", title=f"ROC (area {roc_auc:.3f})")
@@ -402,7 +401,6 @@ def show_threshold(threshold):
         ax_pr.plot(rates["tpr"], rates["precision"], "o", color="tab:red", markersize=9)
     tp_, fp_, fn_, tn_ = counts
     fig.suptitle(f"threshold {threshold:.2f}:  TP={tp_}  FP={fp_}  FN={fn_}  TN={tn_}")
-    fig.tight_layout()
     return fig
 
 
@@ -593,13 +591,12 @@ print(f"feature stack {example_features.shape}, {example_features.dtype}")
 crop = (slice(100, 300), slice(150, 420))
 shown = ["gaussian σ=1", "sobel σ=1", "hessian_max σ=1", "hessian_min σ=1",
          "gaussian σ=8", "sobel σ=8", "hessian_max σ=8", "DoG σ=2−4"]
-fig, axes = plt.subplots(2, 4, figsize=(13, 5.8))
+fig, axes = plt.subplots(2, 4, figsize=(13, 5.8), layout="constrained")
 for ax, name in zip(axes.ravel(), shown, strict=True):
     ax.imshow(example_features[crop + (names.index(name),)], cmap="magma")
     ax.set_title(name, fontsize=9)
     ax.axis("off")
 fig.suptitle("a few of the 19 features of one field (crop)")
-plt.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -813,7 +810,7 @@ def show_instances(threshold):
     """Pixel-classifier nuclei at ``threshold`` on one held-out field, and its AP@0.5."""
     predicted = probability_to_instances(probabilities[shown_field], threshold)
     ap = matching_ap([val.labels[shown_field]], [predicted], thresholds=(0.5,)).at(0.5)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
     axes[0].imshow(probabilities[shown_field], cmap="viridis", vmin=0, vmax=1)
     axes[0].set_title("probability of nucleus")
     axes[1].imshow(normalize(val.images[shown_field], min_span=span), cmap="gray", vmax=1)
@@ -825,7 +822,6 @@ def show_instances(threshold):
                       f"({val.labels[shown_field].max()} annotated), AP@0.5 {ap:.2f}")
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
     return fig
 
 

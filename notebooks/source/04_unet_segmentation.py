@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   course:
+#     datasets: [bbbc039]
 #   jupytext:
 #     text_representation:
 #       extension: .py
@@ -648,12 +650,11 @@ predictions["pixel classifier (03)"] = [
 
 # %%
 busiest = int(np.argmax([lab.max() for lab in truth]))
-fig, axes = plt.subplots(1, 2, figsize=(16, 6.2))
+fig, axes = plt.subplots(1, 2, figsize=(16, 6.2), layout="constrained")
 draw_errors(axes[0], evaluation.images[busiest], truth[busiest], baseline_pred[busiest],
             title="Otsu + watershed")
 draw_errors(axes[1], evaluation.images[busiest], truth[busiest], unet_pred[busiest],
             title="U-Net")
-plt.tight_layout()
 plt.show()
 
 # %%

@@ -109,13 +109,12 @@ print(cells.obs["cell_type"].value_counts().to_string())
 # shows, and which fraction of its UMIs come from mitochondrial genes.
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 3))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3), layout="constrained")
 for ax, column, title in zip(axes, ["n_counts", "n_genes", "percent_mito"],
                              ["UMIs per cell (library size)", "genes detected per cell",
                               "mitochondrial fraction"], strict=True):
     ax.hist(cells.obs[column], bins=40, color="grey")
     ax.set(title=title, ylabel="cells")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -239,13 +238,12 @@ print(f"yours vs scikit-learn, first 3: {np.round(ratios[:3], 4)} vs "
       f"{np.round(pca.explained_variance_ratio_[:3], 4)}")
 report("pca_variance_50", float(ratios.sum()))
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5), layout="constrained")
 ax1.plot(np.arange(1, N_PCS + 1), ratios, "o-", ms=3)
 ax1.set(xlabel="component", ylabel="fraction of variance", title="scree plot: look for the elbow")
 ax2.plot(np.arange(1, N_PCS + 1), np.cumsum(ratios), "o-", ms=3)
 ax2.set(xlabel="components kept", ylabel="cumulative fraction", ylim=(0, 1),
         title=f"{N_PCS} components keep {ratios.sum():.0%} of the variance")
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -268,14 +266,13 @@ def plot_cells(ax, Z, title):
         ax.scatter(*Z[labels == code, :2].T, s=4, color=plt.cm.tab10(code % 10), label=name)
     ax.set(title=title, xticks=[], yticks=[])
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
 loadings.plot.barh(ax=ax1)
 ax1.axvline(0, color="k", lw=0.5)
 ax1.set(title="loadings of the marker genes", xlabel="weight in the component")
 plot_cells(ax2, X_pca, "cells on PC1 and PC2")
 ax2.set(xlabel="PC1", ylabel="PC2")
 ax2.legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1, 0.5))
-fig.tight_layout()
 plt.show()
 print(loadings.round(3).to_string())
 
@@ -320,11 +317,10 @@ if EMBED:
     start = time.perf_counter()
     tsne_pca = tsne_embed(X_pca, 0)
     print(f"t-SNE: {time.perf_counter() - start:.1f} s")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     plot_cells(axes[0], umap_pca[0], "UMAP of the 50 PCs")
     plot_cells(axes[1], tsne_pca, "t-SNE of the 50 PCs")
     axes[1].legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1, 0.5))
-    fig.tight_layout()
     plt.show()
 else:
     print("Grading run: UMAP and t-SNE are skipped (they are not graded).")
@@ -345,11 +341,10 @@ else:
 # %%
 def explore(n_neighbors=15, min_dist=0.1, perplexity=30):
     """Redraw UMAP and t-SNE of the PCA space with these settings."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     plot_cells(axes[0], umap_embed(X_pca, 0, n_neighbors, min_dist),
                f"UMAP, n_neighbors={n_neighbors}, min_dist={min_dist:.2f}")
     plot_cells(axes[1], tsne_embed(X_pca, 0, perplexity), f"t-SNE, perplexity={perplexity}")
-    fig.tight_layout()
     plt.show()
 
 
@@ -526,11 +521,10 @@ print(f"{n_weights:,} weights for {cells.n_obs} cells; code: {codes[0].shape}")
 # %%
 if EMBED:
     umap_ae = {0: umap_embed(codes[0], 0)}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     plot_cells(axes[0], umap_pca[0], "PCA (50) → UMAP")
     plot_cells(axes[1], umap_ae[0], f"autoencoder code ({N_LATENT}) → UMAP")
     axes[1].legend(fontsize=7, markerscale=3, loc="center left", bbox_to_anchor=(1, 0.5))
-    fig.tight_layout()
     plt.show()
 
 # %% [markdown]
@@ -609,7 +603,7 @@ summary = results.drop(columns="seed").groupby("method", sort=False).agg(["mean"
 print(summary.round(3).to_string())
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.5), layout="constrained")
 for ax, metric in zip(axes, ["kNN accuracy", "silhouette", "trustworthiness"], strict=True):
     ax.barh(summary.index, summary[(metric, "mean")], xerr=summary[(metric, "std")],
             color="steelblue", capsize=3)
@@ -619,7 +613,6 @@ for ax, metric in zip(axes, ["kNN accuracy", "silhouette", "trustworthiness"], s
 axes[0].set_xlim(0.5, 1)
 axes[2].set_xlim(0.5, 1)
 fig.suptitle(f"{cells.uns['dataset']}: mean ± std over {len(SEEDS)} seeds (dots: single seeds)")
-fig.tight_layout()
 plt.show()
 
 # %%
@@ -800,12 +793,12 @@ if big is not None:
     sample_log = read_log_normalised(big, sample, genes)
     sample_umap = umap_embed(encode(big_model, sample_log), 0)
     shown_genes = [g for g in ["LYZ", "MS4A1", "NKG7", "IL7R"] if g in big.var_names[genes]]
-    fig, axes = plt.subplots(1, len(shown_genes), figsize=(3.5 * len(shown_genes), 3.5))
+    fig, axes = plt.subplots(1, len(shown_genes), figsize=(3.5 * len(shown_genes), 3.5),
+                             layout="constrained")
     for ax, gene in zip(np.atleast_1d(axes), shown_genes, strict=True):
         column = list(big.var_names[genes]).index(gene)
         ax.scatter(*sample_umap.T, c=sample_log[:, column], s=1, cmap="viridis")
         ax.set(title=f"{gene}: UMAP of 4,000 sampled cells", xticks=[], yticks=[])
-    fig.tight_layout()
     plt.show()
 
 # %% [markdown]
