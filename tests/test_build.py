@@ -50,7 +50,7 @@ def test_setup_cell_comes_first_and_compiles(built):
     nb = nbformat.read(built / "solutions" / f"{DEMO}.ipynb", as_version=4)
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert first_code.metadata.nbgrader["grade_id"] == "setup"
-    assert f'course_utils.setup("{DEMO}")' in first_code.source
+    assert f'course_utils.setup("{DEMO}", datasets=' in first_code.source
     assert pip_requirement() in first_code.source
     compile(first_code.source, "setup cell", "exec")
 

@@ -53,11 +53,12 @@ def test_nvidia_smi_absent_means_no_gpu(monkeypatch):
 
 
 def test_grade_mode_setup_skips_the_torch_probe():
-    """Autograding runs setup() once per submission: it must not spend seconds importing torch."""
-    code = ("import sys, course_utils; course_utils.setup('01_kmeans'); "
-            "print('torch' in sys.modules)")
+    """Autograding runs setup() once per submission: it must not spend seconds importing torch,
+    nor look through the dataset's files (the batch fetched them before any kernel started)."""
+    code = ("import sys, course_utils; course_utils.setup('01_kmeans', ['bbbc039']); "
+            "print('torch' in sys.modules, 'course_utils.data.fetch' in sys.modules)")
     env = {**os.environ, "COURSE_MODE": "grade"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
-    assert "Run mode: grade." in out.stdout
-    assert out.stdout.strip().endswith("False"), out.stdout
+    assert "Run mode: grade." in out.stdout and "Data" not in out.stdout  # the grader fetched it
+    assert out.stdout.strip().endswith("False False"), out.stdout

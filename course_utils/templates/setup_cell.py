@@ -11,12 +11,5 @@ if "google.colab" in sys.modules and importlib.util.find_spec("course_utils") is
     importlib.invalidate_caches()
 
 import course_utils
-from course_utils.data import DatasetUnavailable, dataset_dir
 
-course_utils.setup("$notebook")
-for name in "$datasets".split():
-    try:
-        print(f"Data '{name}': {dataset_dir(name)}")
-    except DatasetUnavailable as exc:
-        print(f"Data '{name}' is not available here ({exc}). The notebook says below what it "
-              f"uses instead; `course-utils data fetch {name}` gets the real data.")
+course_utils.setup("$notebook", datasets="$datasets".split())
