@@ -84,8 +84,11 @@ def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None) 
     config = Config()
     config.CourseDirectory.root = str(root)
     config.Execute.timeout = timeout  # nbgrader's 30 s default kills ML cells (#1004, #1463)
-    config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:",
-                                      "--IPKernelApp.log_level=ERROR"]  # no kernel chatter
+    config.Execute.extra_arguments = [
+        "--HistoryManager.hist_file=:memory:",
+        "--IPKernelApp.log_level=ERROR",  # no kernel chatter
+        "--InteractiveShell.xmode=Plain",  # Python's own tracebacks: a quarter of the CPU
+    ]
     if kernel_socket:
         from .forked_kernels import ForkedKernelManager
 
