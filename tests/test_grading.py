@@ -214,6 +214,12 @@ def test_demo_hidden_check_ran_but_its_code_is_not_shown(batches):
     assert 'check("normalise")' in text
 
 
+def test_feedback_shows_plain_python_tracebacks(batches):
+    text = _demo(batches).feedback_text("untouched", DEMO)
+    assert "Traceback (most recent call last): Cell In[" in text  # xmode Plain: cheap to format
+    assert "NotImplementedError" in text
+
+
 def test_edited_locked_cell_is_flagged_and_graded_with_the_original(batches):
     batch = _demo(batches)
     row = batch.rows["tampered"]
