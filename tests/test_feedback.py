@@ -20,15 +20,16 @@ PNG = base64.b64encode(bytes.fromhex(  # a 1×1 PNG
     "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")).decode()
 
 
-def _notebook(image: bool) -> nbformat.NotebookNode:
-    """A small executed notebook: markdown, highlighted code, a stream and maybe a figure."""
+def _notebook(image: str) -> nbformat.NotebookNode:
+    """A small executed notebook: markdown, highlighted code, a stream and maybe an image."""
     code = nbformat.v4.new_code_cell("import numpy as np\nx = np.arange(3)  # a comment\nprint(x)",
                                      execution_count=1)
     code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="[0 1 2]\n")]
-    if image:
+    if image == "figure":
         code.outputs.append(nbformat.v4.new_output("display_data", data={"image/png": PNG}))
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title\n\n*some* text"),
-                                         code])
+    text = "# Title\n\n*some* text" + (f'<img src="data:image/png;base64,{PNG}">'
+                                        if image == "markdown" else "")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text), code])
     nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
     return nb
 
@@ -45,10 +46,11 @@ def _page(exporter_class: type[HTMLExporter], nb: nbformat.NotebookNode) -> str:
     return exporter_class(config=config).from_notebook_node(nb, resources)[0]
 
 
-@pytest.mark.parametrize("image", [False, True], ids=["text only", "with a figure"])
+@pytest.mark.parametrize("image", ["", "figure", "markdown"],
+                         ids=["text only", "figure", "markdown image"])
 def test_feedback_page_is_what_nbconvert_renders(image):
     nb = _notebook(image)
-    assert has_images(nb) == image
+    assert has_images(nb) == bool(image)
     ours, theirs = _page(FeedbackExporter, nb), _page(HTMLExporter, nb)
     assert "some</em> text" in theirs and "[0 1 2]" in theirs
     # the BeautifulSoup pass skipped for text-only pages would have changed nothing

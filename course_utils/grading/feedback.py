@@ -57,10 +57,12 @@ class CompiledTemplates(BytecodeCache):
 
 
 def has_images(nb: NotebookNode) -> bool:
-    """True when some output of ``nb`` is an image (a figure drawn with ``grade --figures``)."""
-    return any(key.startswith("image/")
-               for cell in nb.cells for out in cell.get("outputs", [])
-               for key in out.get("data", {}))
+    """True when ``nb`` shows an image: an output (a figure drawn with ``grade --figures``) or
+    one in a markdown cell."""
+    return any((cell.cell_type == "markdown" and ("<img" in cell.source or "![" in cell.source))
+               or any(key.startswith("image/")
+                      for out in cell.get("outputs", []) for key in out.get("data", {}))
+               for cell in nb.cells)
 
 
 class FeedbackExporter(HTMLExporter):
