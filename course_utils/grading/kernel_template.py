@@ -50,7 +50,6 @@ def _run_kernel(request: dict, fds: list[int]) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    gc.enable()  # the template's objects stay frozen: collections in the kernel skip them
     os.chdir(request["cwd"])
     # `python -m` put the template's start folder first on the path; a kernel started with
     # `python -m ipykernel_launcher` has its own folder there (modules beside the notebook)
@@ -118,9 +117,10 @@ def serve(socket_path: str, modules: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(socket_path)
     listener.listen(16)
-    gc.disable()  # no collection leaves holes in the pages the kernels will share
+    gc.disable()  # no collection while importing: it would leave holes in the shared pages
     _preload(modules)
-    gc.freeze()  # the kernels' collections would otherwise walk every preloaded object
+    gc.freeze()  # the kernels' collections skip the preloaded objects (and so don't copy them)
+    gc.enable()
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     wake, signalled = _wake_on_child_exit(selector)
