@@ -29,16 +29,7 @@ def setup(notebook: str | None = None, datasets: Sequence[str] = ()) -> None:
     print(describe())
     info = detect()
     report("device", info.kind if info.kind == "cpu" else f"{info.kind}: {info.name}", quiet=True)
+    from .data import announce
+
     for name in datasets:
-        _announce(name)
-
-
-def _announce(dataset: str) -> None:
-    """Fetch ``dataset`` and say where it is, or say that it is missing and how to get it."""
-    from .data import DatasetUnavailable, dataset_dir
-
-    try:
-        print(f"Data '{dataset}': {dataset_dir(dataset)}")
-    except DatasetUnavailable as exc:
-        print(f"Data '{dataset}' is not available here ({exc}). The notebook says below what it "
-              f"uses instead; `course-utils data fetch {dataset}` gets the real data.")
+        announce(name)

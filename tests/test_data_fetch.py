@@ -407,12 +407,12 @@ def test_grading_fetches_the_declared_data_once_and_kernels_stay_offline(
 
 def test_setup_cell_says_where_the_data_is_or_how_to_get_it(toyset, data_env, monkeypatch,
                                                             capsys):
-    from course_utils import _announce
+    from course_utils.data import announce
 
-    _announce("toy")
+    announce("toy")
     assert f"Data 'toy': {data_env['cache'] / 'toy'}" in capsys.readouterr().out
     monkeypatch.setenv("COURSE_CACHE_DIR", str(data_env["cache"].parent / "empty-cache"))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    _announce("toy")
+    announce("toy")
     out = capsys.readouterr().out
     assert "Data 'toy' is not available here" in out and "course-utils data fetch toy" in out

@@ -34,7 +34,8 @@ Plumbing: ``fetch(name, files=None, into=None) -> {relpath: Path}`` (all or noth
 ``dataset_dir(name, files=None) -> Path`` (without ``files``: as much of the dataset as can be
 had, with an ``IncompleteDataset`` warning when part is missing), ``dataset_status() ->
 [(name, status, detail)]`` (bundled / mirrored / cached / missing, no network),
-``verify_present()``, ``load_manifest()``, ``cache_dir()``, ``mirror_dirs()``.
+``announce(name)`` (fetch and print where it is, or why not), ``verify_present()``,
+``load_manifest()``, ``cache_dir()``, ``mirror_dirs()``.
 Names resolve lazily, so importing this package stays cheap.
 """
 
@@ -55,6 +56,7 @@ _EXPORTS = {
     "nuclei_fields": "fallback", "cellpose_models_dir": "cellpose_models",
     "dataset_status": "status", "verify_present": "status", "load_manifest": "manifest",
     "cache_dir": "locations", "mirror_dirs": "locations", "IncompleteDataset": "fetch",
+    "announce": "fetch",
 }
 __all__ = ["DatasetUnavailable", "dataset_dir", "fetch", *_EXPORTS]
 

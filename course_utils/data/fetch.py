@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from .archive import extract, extracted
 from .download import DownloadFailed, classify_os_error, download
@@ -30,8 +30,8 @@ if TYPE_CHECKING:  # the manifest (pydantic) loads on first use, keeping this im
 
 LOCK_TIMEOUT_S = 1800  # a large download by another kernel may take a while
 
-__all__ = ["DatasetUnavailable", "IncompleteDataset", "dataset_dir", "fetch", "library_files",
-           "root_of", "sources"]
+__all__ = ["DatasetUnavailable", "IncompleteDataset", "announce", "dataset_dir", "fetch",
+           "library_files", "root_of", "sources"]
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,19 @@ def dataset_dir(name: str, files: list[str] | None = None) -> Path:
         if link.resolve() != path.resolve():
             _link_or_copy(path, link)
     return target
+
+
+def announce(name: str, purpose: str = "", file: TextIO | None = None) -> None:
+    """Fetch dataset ``name`` and print where it is, or that it is missing and how to get it.
+
+    What a notebook's setup cell (and ``course-utils grade``, before its batch) says about each
+    dataset it needs; ``purpose`` follows the name (" for grading").
+    """
+    try:
+        print(f"Data '{name}'{purpose}: {dataset_dir(name)}", file=file)
+    except DatasetUnavailable as exc:
+        print(f"Data '{name}' is not available here ({exc}). The notebook says what it uses "
+              f"instead; `course-utils data fetch {name}` gets the real data.", file=file)
 
 
 def library_files(dataset: Dataset) -> dict[str, Path]:

@@ -9,7 +9,6 @@ kernels then run with ``COURSE_OFFLINE=1`` and use what is here.
 from __future__ import annotations
 
 import sys
-import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,16 +26,8 @@ def declared_datasets(notebooks: Iterable[Path]) -> list[str]:
 
 
 def prefetch(names: list[str]) -> None:
-    """Fetch each dataset (network allowed); say what is missing and what kernels do instead."""
-    from ..data import DatasetUnavailable, dataset_dir
+    """Fetch each dataset (network allowed), saying where it is or why it is missing."""
+    from ..data import announce
 
     for name in names:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                print(f"Data '{name}' for grading: {dataset_dir(name)}", file=sys.stderr)
-            except DatasetUnavailable as exc:
-                print(f"Data '{name}' is not available, so the notebooks that need it fall back "
-                      f"to what they say they use instead.\n{exc}", file=sys.stderr)
-        for warning in caught:
-            print(f"Data '{name}': {warning.message}", file=sys.stderr)
+        announce(name, " for grading", file=sys.stderr)
