@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from course_utils.grading.feedback import FeedbackExporter, has_images
+from course_utils.grading.feedback import FeedbackExporter, _highlighted, has_images
 
 FORMGRADER = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
 PNG = base64.b64encode(bytes.fromhex(  # a 1×1 PNG
@@ -57,3 +57,15 @@ def test_feedback_page_is_what_nbconvert_renders(image):
     assert str(BeautifulSoup(ours, features="html.parser")) == theirs
     if image:
         assert ours == theirs and 'alt="No description' in ours
+
+
+def test_code_highlighted_once_is_remembered_and_renders_the_same():
+    nb = _notebook("")
+    magic = nbformat.v4.new_code_cell("%%bash\necho hi", execution_count=2)
+    magic.metadata["magics_language"] = "bash"
+    nb.cells.append(magic)
+    first = _page(FeedbackExporter, nb)
+    hits = _highlighted.cache_info().hits
+    assert _page(FeedbackExporter, nb) == first
+    assert _highlighted.cache_info().hits >= hits + 2  # both code cells came from the cache
+    assert str(BeautifulSoup(first, features="html.parser")) == _page(HTMLExporter, nb)

@@ -17,6 +17,7 @@ from traitlets.config import Config
 from course_utils.grading.forked_kernels import (
     FORK_SUPPORTED,
     ForkedKernelManager,
+    GradingKernelClient,
     KernelTemplate,
     imported_modules,
 )
@@ -109,6 +110,35 @@ def test_killing_the_launcher_kills_the_kernel(template):
             return
         time.sleep(0.1)
     pytest.fail(f"kernel {pid} still runs after its launcher was killed")
+
+
+def test_client_starts_work_as_soon_as_the_kernel_answers(template):
+    """The handshake's leftover IOPub messages don't get mixed into the first cell's output."""
+
+    async def first_output() -> list[str]:
+        config = Config()
+        config.ForkedKernelManager.socket_path = template.socket_path
+        km = ForkedKernelManager(kernel_name="python3", config=config)
+        await km.start_kernel()
+        kc = km.client()
+        assert isinstance(kc, GradingKernelClient)
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id, seen = kc.execute("print(6 * 7)"), []
+            while True:
+                msg = await kc.get_iopub_msg(timeout=30)
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if msg["msg_type"] == "stream":
+                    seen.append(msg["content"]["text"])
+                if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                    return seen
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    assert asyncio.run(first_output()) == ["42\n"]
 
 
 def test_kernel_death_is_noticed(template, tmp_path):

@@ -202,7 +202,7 @@ def _nested_case(nested_cv_scores, seed: int) -> None:
 
     X, y = make_classification(n_samples=90, n_features=6, n_informative=3, flip_y=0.2,
                                random_state=seed)
-    model, grid = SVC(), {"C": [0.01, 1, 100], "gamma": [0.01, 1]}
+    model, grid = SVC(), {"C": [0.01, 100], "gamma": [0.01, 1]}
     inner = StratifiedKFold(3, shuffle=True, random_state=seed)
     outer = StratifiedKFold(3, shuffle=True, random_state=seed + 1)
     got = call_student(nested_cv_scores, model, grid, X, y, inner, outer,

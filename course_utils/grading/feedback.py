@@ -6,12 +6,15 @@ replaces the traceback of errors raised in such cells (which quote the hidden co
 one-line message. A failed check already shows only its hint, so it is kept as it is.
 :class:`FeedbackExporter` is nbgrader's HTML exporter made cheaper per page: its compiled
 templates are kept between pages (nbgrader makes a new exporter per page, and compiling took
-half a second of each), and pages without images skip nbconvert's BeautifulSoup pass.
+half a second of each), pages without images skip nbconvert's BeautifulSoup pass, and code
+that earlier pages highlighted is not highlighted again (every student's page repeats the same
+locked cells).
 """
 
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
@@ -56,6 +59,25 @@ class CompiledTemplates(BytecodeCache):
         self.store[bucket.key] = bucket.bytecode_to_string()
 
 
+class CachedHighlight2HTML(Highlight2HTML):
+    """nbconvert's code highlighter, remembering the HTML of code it highlighted before."""
+
+    def __call__(self, source: str, language: str | None = None,
+                 metadata: dict | None = None) -> str:
+        """The highlighted ``source``, as :class:`Highlight2HTML` makes it."""
+        magics = (metadata or {}).get("magics_language")
+        options = tuple(sorted(self.extra_formatter_options.items()))
+        return _highlighted(source, language or self.pygments_lexer, magics, options)
+
+
+@lru_cache(maxsize=4096)
+def _highlighted(source: str, language: str, magics: str | None,
+                 options: tuple[tuple[str, object], ...]) -> str:
+    """Highlight once per distinct cell; the key holds all that the HTML depends on."""
+    highlight = Highlight2HTML(pygments_lexer=language, extra_formatter_options=dict(options))
+    return highlight(source, language, {"magics_language": magics} if magics else None)
+
+
 def has_images(nb: NotebookNode) -> bool:
     """True when ``nb`` shows an image: an output (a figure drawn with ``grade --figures``) or
     one in a markdown cell."""
@@ -78,7 +100,8 @@ class FeedbackExporter(HTMLExporter):
 
     def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None,
                            **kw: object) -> tuple[str, dict]:
-        """The page; without images, skipping the BeautifulSoup pass (0.6 s of a 1 s page).
+        """The page; without images, skipping the BeautifulSoup pass (0.6 s of a 1 s page) and
+        highlighting only code that no earlier page showed.
 
         That pass gives images an alt text and JupyterLab-template cells a tabindex; nbgrader's
         feedback template has no such cells, so without images it changes nothing. The filters
@@ -89,7 +112,7 @@ class FeedbackExporter(HTMLExporter):
         langinfo = nb.metadata.get("language_info", {})
         lexer = langinfo.get("pygments_lexer", langinfo.get("name"))
         self.register_filter("highlight_code", self.filters.get(
-            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            "highlight_code", CachedHighlight2HTML(pygments_lexer=lexer, parent=self)))
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type", WidgetsDataTypeFilter(
             notebook_metadata=self._nb_metadata, parent=self, resources=resources))

@@ -9,7 +9,8 @@ as a new kernel would have. The template and the per-kernel
 launcher are in :mod:`.kernel_template`; this module is the grader's side:
 
 * :func:`imported_modules` — what the solution notebooks import, for the template to preload;
-* :class:`ForkedKernelManager` — nbclient's kernel manager with the launcher as its command;
+* :class:`ForkedKernelManager` — nbclient's kernel manager with the launcher as its command,
+  and :class:`GradingKernelClient`, its client, which starts work as soon as the kernel answers;
 * :class:`KernelTemplate` — starts and stops the template process for a grader.
 """
 
@@ -23,10 +24,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Unicode
+from traitlets import Type, Unicode
 
 FORK_SUPPORTED = sys.platform.startswith("linux")  # macOS forks badly with Accelerate/ObjC
 TEMPLATE_MODULE = "course_utils.grading.kernel_template"
@@ -57,10 +60,42 @@ def imported_modules(notebooks: list[Path]) -> list[str]:
     return found
 
 
+class GradingKernelClient(AsyncKernelClient):
+    """jupyter_client's kernel client, ready as soon as the kernel has answered.
+
+    Its ``wait_for_ready`` ends by reading IOPub until 0.2 s pass in silence: a fifth of a
+    second idle per submission, a few percent of a batch. nbclient matches every IOPub message
+    to the request it executes, so the handshake's leftover status messages need no draining.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        """jupyter_client's handshake: a kernel_info reply on shell while IOPub carries news."""
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:  # IOPub is subscribed once it delivers this request's status messages
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 class ForkedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels are forked from the template at ``socket_path``."""
 
     socket_path = Unicode(help="the template's Unix socket").tag(config=True)
+    client_factory = Type(GradingKernelClient, klass=AsyncKernelClient, config=True)
 
     @property
     def kernel_spec(self) -> KernelSpec:

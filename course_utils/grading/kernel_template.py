@@ -31,8 +31,10 @@ def _preload(modules: list[str]) -> None:
     import importlib
 
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    kernel = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-              "ipykernel.debugger"]  # what IPKernelApp would import on start
+    kernel = [  # what IPKernelApp imports as it starts
+        "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
+        "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
+        "sqlite3", "tornado.platform.asyncio"]
     for name in [*kernel, *modules]:
         try:
             importlib.import_module(name)

@@ -564,7 +564,7 @@ print(f"{fields.split} field {fields.names[1]}: {field.shape}, intensities {fiel
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
 ax1.imshow(field, cmap="gray", vmax=np.percentile(field, 99.5))
 ax1.set(title=f"nuclear stain ({fields.split} field)", xticks=[], yticks=[])
-ax2.hist(field.ravel(), bins=200, log=True)
+ax2.hist(field.ravel(), bins=200, log=True, histtype="stepfilled")
 ax2.set(title="pixel intensities (log count)", xlabel="intensity")
 plt.show()
 
@@ -622,7 +622,7 @@ def show_threshold(threshold):
     ax1.contour(nuclei, levels=[0.5], colors="r", linewidths=0.5)
     ax1.set(title=f"field > {threshold:.0f}: Dice {dice(mask, nuclei):.3f} (red: annotation)",
             xticks=[], yticks=[])
-    ax2.hist(field.ravel(), bins=200, log=True)
+    ax2.hist(field.ravel(), bins=200, log=True, histtype="stepfilled")
     ax2.axvline(threshold, color="r")
     ax2.axvline(otsu, color="k", ls="--")
     ax2.set(xlabel="intensity", title="solid: your threshold, dashed: Otsu")

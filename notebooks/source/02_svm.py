@@ -372,7 +372,7 @@ print(f"train {X_digits_train.shape}, test {X_digits_test.shape}")
 
 # %%
 gammas = by_mode(quick=np.logspace(-4, -2, 5), full=np.logspace(-5, -1, 13),
-                 grade=np.logspace(-4, -2, 3))
+                 grade=np.logspace(-4, -2, 2))
 train_scores, val_scores = validation_curve(SVC(), X_digits_train, y_digits_train,
                                             param_name="gamma", param_range=gammas, cv=3)
 fig, ax = plt.subplots(figsize=(6, 3.5))

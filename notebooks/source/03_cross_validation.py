@@ -110,7 +110,7 @@ print(f"accuracy on the test part:     {model.score(X_test, y_test):.3f}")
 # part. Let us draw many splits and look at the spread:
 
 # %%
-n_repeats = by_mode(quick=10, full=200, grade=3)
+n_repeats = by_mode(quick=10, full=200, grade=1)
 single_split = []
 for seed in range(5 * n_repeats):
     parts = train_test_split(X, y, test_size=0.2, random_state=seed)
@@ -492,7 +492,7 @@ check("nested_cv_hidden")
 # %%
 svm = make_pipeline(StandardScaler(), SVC())
 grid = {"svc__C": [0.1, 1, 10, 100], "svc__gamma": [0.001, 0.01, 0.1, 1]}
-grid = by_mode(quick=grid, full=grid, grade={"svc__C": [1, 10], "svc__gamma": [0.01, 0.1]})
+grid = by_mode(quick=grid, full=grid, grade={"svc__C": [1, 10], "svc__gamma": [0.1]})
 n_studies = by_mode(quick=3, full=30, grade=1)
 studies = {"real labels": [], "shuffled labels": []}  # (best_score_, nested mean) per study
 for study in range(n_studies):
@@ -562,7 +562,7 @@ from course_utils.pixel_features import (
 from course_utils.segmentation.baseline import otsu_watershed
 from course_utils.segmentation.metrics import matching_ap
 
-n_train, n_val = by_mode(quick=(8, 8), full=(100, 50), grade=(4, 2))
+n_train, n_val = by_mode(quick=(8, 8), full=(100, 50), grade=(3, 1))
 train = nuclei_fields("train", n_train)
 val = nuclei_fields("val", n_val)
 source = "generated fields" if train.split == "synthetic" else "BBBC039"
@@ -697,7 +697,7 @@ check("grouped_folds_hidden")
 
 # %%
 n_splits = min(5, len(train))
-forest = make_forest(n_estimators=by_mode(quick=30, full=100, grade=10))
+forest = make_forest(n_estimators=by_mode(quick=30, full=100, grade=5))
 cv_pixel = cross_val_score(forest, X_pix, y_pix,
                            cv=KFold(n_splits, shuffle=True, random_state=0))
 cv_group = cross_val_score(forest, X_pix, y_pix, cv=grouped_folds(groups, n_splits))
