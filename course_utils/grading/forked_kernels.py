@@ -11,7 +11,8 @@ launcher are in :mod:`.kernel_template`; this module is the grader's side:
 * :func:`imported_modules` — what the solution notebooks import, for the template to preload;
 * :class:`ForkedKernelManager` — nbclient's kernel manager with the launcher as its command,
   and :class:`GradingKernelClient`, its client, which starts work as soon as the kernel answers;
-* :class:`KernelTemplate` — starts and stops the template process for a grader.
+* :class:`KernelTemplate` — starts the template process, starts it again whenever it stops
+  before the batch ends, and stops it; :func:`start_template` makes the one of a batch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from queue import Empty
 
@@ -121,9 +124,11 @@ def kernel_interpreter(kernel_name: str = "python3") -> list[str]:
 
 
 class KernelTemplate:
-    """The template process of one grader: started with the modules to import, stopped at the end.
+    """The template process of a batch: started with the modules to import, stopped at the end.
 
     Its socket lives in a short temporary folder: Unix socket paths are limited to 107 bytes.
+    A watchdog thread starts it again, on the same socket, if it stops before :meth:`close`
+    (killed for memory, say); launchers wait for it meanwhile.
     """
 
     def __init__(self, modules: list[str]) -> None:
@@ -135,6 +140,10 @@ class KernelTemplate:
         except RuntimeError:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
+        self._closing = threading.Event()
+        self._watchdog = threading.Thread(target=self._watch, name="kernel-template-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
 
     def _start(self) -> subprocess.Popen:
         """Start the template process and wait until it listens on the socket."""
@@ -159,8 +168,20 @@ class KernelTemplate:
                   " starting it again.", file=sys.stderr)
             self.process = self._start()
 
+    def _watch(self) -> None:
+        """Check twice a second that the template runs, until :meth:`close`."""
+        while not self._closing.wait(0.5):
+            try:
+                self.ensure_running()
+            except RuntimeError as exc:
+                print(f"{exc}; the kernels of the remaining submissions cannot start.",
+                      file=sys.stderr)
+                return
+
     def close(self) -> None:
-        """Stop the template and the kernels it still runs."""
+        """Stop the watchdog, then the template and the kernels it still runs."""
+        self._closing.set()
+        self._watchdog.join()
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -169,3 +190,15 @@ class KernelTemplate:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_template(solutions: Path, notebooks: Sequence[str]) -> KernelTemplate | None:
+    """The kernel template for these solution notebooks; None (fresh kernels) where it can't run."""
+    if not FORK_SUPPORTED:
+        return None
+    known = [p for p in (solutions / f"{nb}.ipynb" for nb in notebooks) if p.is_file()]
+    try:
+        return KernelTemplate(imported_modules(known))
+    except (OSError, RuntimeError) as exc:
+        print(f"Grading kernels will start from scratch (slower): {exc}", file=sys.stderr)
+        return None

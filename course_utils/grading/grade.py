@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # the worker loads nbgrader and nbformat: only when grading s
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
 _GRADER = None  # the Grader of this worker process
+# What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel socket.
+GraderArgs = tuple[Path, Path, Path, int, "str | None"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -86,13 +88,13 @@ def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None
 
 
 def _init_worker(workdir: Path, solutions: Path, feedback: Path, timeout: int,
-                 notebooks: list[str], fork: bool) -> None:
+                 kernel_socket: str | None) -> None:
     """Start this worker process's Grader in its own course folder (it ends with the process)."""
     global _GRADER
     from .worker import Grader
 
-    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout, notebooks,
-                     fork)
+    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout,
+                     kernel_socket)
 
 
 def _grade_in_worker(sub: Submission) -> GradeRow:
@@ -111,29 +113,45 @@ def _failed(sub: Submission, exc: BaseException) -> GradeRow:
 
 def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path,
               feedback: Path) -> Iterator[GradeRow]:
-    """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish."""
-    notebooks = sorted({sub.notebook for sub in subs})
-    if args.jobs == 1:
-        from .worker import Grader
+    """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish.
 
-        grader = Grader(workdir / "worker", args.solutions, feedback, args.timeout, notebooks,
-                        not args.fresh_kernels)
+    Unless ``--fresh-kernels``, one kernel template serves every process of the batch.
+    """
+    from .forked_kernels import start_template
+
+    template = None if args.fresh_kernels else start_template(
+        args.solutions, sorted({sub.notebook for sub in subs}))
+    grading = (workdir, args.solutions, feedback, args.timeout,
+               template.socket_path if template else None)
+    try:
+        yield from (_grade_serially(subs, grading) if args.jobs == 1
+                    else _grade_in_parallel(subs, grading, args.jobs))
+    finally:
+        if template:
+            template.close()
+
+
+def _grade_serially(subs: list[Submission], grading: GraderArgs) -> Iterator[GradeRow]:
+    """Grade in this process, one submission after another (``grading``: the Grader's args)."""
+    from .worker import Grader
+
+    workdir, *rest = grading
+    grader = Grader(workdir / "worker", *rest)
+    for sub in subs:
         try:
-            for sub in subs:
-                try:
-                    yield grader.grade(sub.student, sub.notebook, sub.path)
-                except Exception as exc:  # a grader bug must not stop the batch
-                    yield _failed(sub, exc)
-        finally:
-            grader.close()
-        return
+            yield grader.grade(sub.student, sub.notebook, sub.path)
+        except Exception as exc:  # a grader bug must not stop the batch
+            yield _failed(sub, exc)
+
+
+def _grade_in_parallel(subs: list[Submission], grading: GraderArgs,
+                       jobs: int) -> Iterator[GradeRow]:
+    """Grade in ``jobs`` worker processes, each with its own Grader."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker,
-                             initargs=(workdir, args.solutions, feedback, args.timeout,
-                                       notebooks, not args.fresh_kernels)) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_worker, initargs=grading) as pool:
         futures = {pool.submit(_grade_in_worker, sub): sub for sub in subs}
         for future in as_completed(futures):
             try:

@@ -19,9 +19,11 @@ import selectors
 import signal
 import socket
 import sys
+import time
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # what ipykernel sets by default
 MAX_MESSAGE = 1 << 20
+RESTART_WAIT = 60  # seconds a launcher waits for a template that is being started again
 STD_FDS = (0, 1, 2)
 START_DIR = os.getcwd()
 
@@ -183,10 +185,24 @@ def _reap(kernels: dict[int, socket.socket], selector: selectors.BaseSelector) -
         conn.close()
 
 
+def _connect(socket_path: str) -> socket.socket:
+    """A connection to the template, waiting while it is started again (up to RESTART_WAIT s)."""
+    deadline = time.monotonic() + RESTART_WAIT
+    while True:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            conn.connect(socket_path)
+            return conn
+        except (FileNotFoundError, ConnectionRefusedError):
+            conn.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def launch(socket_path: str, kernel_argv: list[str]) -> int:
     """Ask the template for a kernel, pass signals on to it, return its exit status."""
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    conn.connect(socket_path)
+    conn = _connect(socket_path)
     request = {"argv": kernel_argv, "cwd": os.getcwd(), "env": dict(os.environ)}
     socket.send_fds(conn, [json.dumps(request).encode()], list(STD_FDS))
     pid = json.loads(conn.recv(MAX_MESSAGE))["pid"]

@@ -26,11 +26,7 @@ from nbformat import NotebookNode
 from .feedback import failure_page
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from traitlets.config import Config
-
-    from .forked_kernels import KernelTemplate
 
 NOT_GRADED = "not_graded"
 FLAG_ORDER = (NOT_GRADED, "locked_cell_edited", "timeout", "crashed", "errors", "unanswered")
@@ -205,13 +201,13 @@ def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
 class Grader:
     """One private nbgrader course folder that grades submissions one after another.
 
-    On Linux, unless ``fork`` is False, its kernels are forked from a template process that has
-    imported what the solution ``notebooks`` import (see :mod:`.forked_kernels`); :meth:`close`
-    stops it.
+    With ``kernel_socket``, its kernels are forked from the template listening there (see
+    :mod:`.forked_kernels`; one template serves every grader of a batch); without, nbgrader
+    starts them the ordinary way.
     """
 
     def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int,
-                 notebooks: Sequence[str] = (), fork: bool = True) -> None:
+                 kernel_socket: str | None = None) -> None:
         from nbgrader.apps import NbGraderAPI
         from sqlalchemy.exc import SAWarning
 
@@ -219,28 +215,8 @@ class Grader:
         self.root, self.solutions, self.feedback_dir = Path(root), Path(solutions), feedback_dir
         self.timeout = timeout
         self.root.mkdir(parents=True, exist_ok=True)
-        self.template = self._template(notebooks) if fork else None
-        self.api = NbGraderAPI(config=nbgrader_config(
-            self.root, timeout, self.template and self.template.socket_path))
+        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernel_socket))
         self.releases: dict[str, NotebookNode] = {}
-
-    def _template(self, notebooks: Sequence[str]) -> KernelTemplate | None:
-        """The kernel template for these notebooks; None (fresh kernels) where it can't run."""
-        from .forked_kernels import FORK_SUPPORTED, KernelTemplate, imported_modules
-
-        if not FORK_SUPPORTED:
-            return None
-        known = [p for p in (self.solutions / f"{nb}.ipynb" for nb in notebooks) if p.is_file()]
-        try:
-            return KernelTemplate(imported_modules(known))
-        except (OSError, RuntimeError) as exc:
-            print(f"Grading kernels will start from scratch (slower): {exc}", file=sys.stderr)
-            return None
-
-    def close(self) -> None:
-        """Stop the kernel template, if there is one."""
-        if self.template:
-            self.template.close()
 
     def release(self, notebook: str) -> NotebookNode:
         """The student version nbgrader generates from the solution (once per notebook)."""
@@ -281,8 +257,6 @@ class Grader:
         target = self.root / "submitted" / student / notebook
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{notebook}.ipynb")
-        if self.template:
-            self.template.ensure_running()
         result = self.api.autograde(notebook, student, force=True, create=True)
         if result["success"]:
             self._read_grades(row, release)
