@@ -34,12 +34,15 @@ def test_imported_modules_reads_every_import_form(tmp_path):
     ])
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, path)
-    assert imported_modules([path]) == ["numpy", "json", "scipy", "skimage.measure"]
+    assert imported_modules([path]) == ["numpy", "json", "scipy", "scipy:ndimage",
+                                        "skimage.measure", "skimage.measure:label"]
 
 
 @pytest.fixture(scope="module")
 def template():
-    template = KernelTemplate(["json", "numpy", "a_module_that_does_not_exist"])
+    template = KernelTemplate(["json", "numpy", "a_module_that_does_not_exist", "json:not_there",
+                               "course_utils.data:nuclei_fields",  # a lazily exported name
+                               "course_utils.data.manifest:load_manifest()"])
     yield template
     template.close()
 
@@ -68,6 +71,10 @@ def test_kernel_has_the_modules_loaded_but_a_fresh_namespace(template, tmp_path,
                          "sys.path[0])",
                          "secret = 42", "import numpy\nprint(numpy.random.rand())"], tmp_path)
     assert _text(nb.cells[0]).split() == ["True", "False"]
+    preloaded = _run(template, ["import sys\nprint('course_utils.data.fallback' in sys.modules)",
+                                "from course_utils.data.manifest import _parse\n"
+                                "print(_parse.cache_info().currsize)"], tmp_path)
+    assert [_text(cell).strip() for cell in preloaded.cells] == ["True", "1"]
     cwd, env, parent, first_path = _text(nb.cells[1]).split()
     assert (cwd, env, first_path) == (str(tmp_path), "seen", str(tmp_path))  # imports from there
     assert int(parent) == template.process.pid

@@ -28,8 +28,12 @@ STD_FDS = (0, 1, 2)
 START_DIR = os.getcwd()
 
 
-def _preload(modules: list[str]) -> None:
-    """Import what the kernels will need; a module that fails is left to the kernel to report."""
+def _preload(entries: list[str]) -> None:
+    """Import what the kernels will need; what fails is left to the kernel to report.
+
+    An entry is a module, ``module:name`` (load a name the module exports lazily) or
+    ``module:function()`` (call it once here, for every kernel: say, to parse a file).
+    """
     import importlib
 
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
@@ -37,9 +41,14 @@ def _preload(modules: list[str]) -> None:
         "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger",
         "IPython.core.debugger", "IPython.core.completerlib", "IPython.extensions.storemagic",
         "sqlite3", "tornado.platform.asyncio"]
-    for name in [*kernel, *modules]:
+    for entry in [*kernel, *entries]:
+        name, _, attribute = entry.partition(":")
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(name)
+            if attribute.endswith("()"):
+                getattr(module, attribute[:-2])()
+            elif attribute:
+                getattr(module, attribute)
         except Exception:  # noqa: BLE001 - the student's kernel raises it where it belongs
             continue
 
