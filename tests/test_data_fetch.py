@@ -384,7 +384,7 @@ def test_grading_fetches_the_declared_data_once_and_kernels_stay_offline(
     import nbformat
 
     from course_utils.grading.datasets import declared_datasets, prefetch
-    from course_utils.grading.grade import kernel_environment
+    from course_utils.grading.grade import environment, kernel_settings
 
     solutions = []
     for name, datasets in (("01_a", ["toy"]), ("02_b", []), ("03_c", ["toy"])):
@@ -394,7 +394,7 @@ def test_grading_fetches_the_declared_data_once_and_kernels_stay_offline(
     assert declared_datasets([*solutions, tmp_path / "99_missing.ipynb"]) == ["toy"]
     prefetch(["toy"])
     assert sum(toyset.hits.values()) == 3 and "Data 'toy' for grading:" in capsys.readouterr().err
-    with kernel_environment(jobs=1, figures=True, workdir=tmp_path):
+    with environment(kernel_settings(jobs=1, figures=True, workdir=tmp_path)):
         assert os.environ["COURSE_OFFLINE"] == "1"  # what the kernels inherit
         assert fetch("toy", progress=False)["a.bin"].read_bytes() == ALPHA
     assert "COURSE_OFFLINE" not in os.environ

@@ -326,7 +326,7 @@ def test_submissions_are_found_in_both_layouts(tmp_path):
 
 def test_gradebook_columns_prefix_only_shared_check_names(tmp_path):
     from course_utils.grading.gradebook import write_csv
-    from course_utils.grading.worker import GradeRow
+    from course_utils.grading.results import GradeRow
 
     rows = [GradeRow("ann", "01_a", 3, 3, {"fit": 2, "plot": 1}),
             GradeRow("ann", "02_b", 1, 2, {"fit": 1, "score": 0})]
@@ -338,3 +338,47 @@ def test_gradebook_columns_prefix_only_shared_check_names(tmp_path):
                         "02_b:fit", "score", "status", "error"]
     assert table[2] == ["ann", "02_b", "1", "2", "", "", "1", "0", "errors",
                         "score: ValueError: boom"]
+
+
+def test_workers_get_this_batchs_environment(monkeypatch, tmp_path):
+    """Workers fork from a server an earlier batch started; they still get today's settings."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_utils.grading import grade
+
+    def in_worker(*call):
+        with ProcessPoolExecutor(1, mp_context=grade._worker_context(),
+                                 initializer=grade._init_worker,
+                                 initargs=(None, dict(os.environ))) as pool:
+            return pool.submit(*call).result()
+
+    monkeypatch.setenv("COURSE_TEST_BATCH", "first")
+    assert in_worker(os.getenv, "COURSE_TEST_BATCH") == "first"  # the server runs from here on
+    monkeypatch.setenv("COURSE_TEST_BATCH", "second")
+    monkeypatch.chdir(tmp_path)
+    assert in_worker(os.getenv, "COURSE_TEST_BATCH") == "second"
+    assert in_worker(os.getcwd) == str(tmp_path)
+
+
+def test_new_gradebook_is_the_one_nbgrader_makes(tmp_path, monkeypatch):
+    """Same tables and schema revision as nbgrader's own (which runs the alembic command)."""
+    import sqlite3
+    import sys
+
+    from nbgrader.api import Gradebook
+
+    from course_utils.grading.worker import new_gradebook
+
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+
+    def contents(path: Path) -> tuple:
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return (sorted(db.execute("SELECT type, name, sql FROM sqlite_master")),
+                    db.execute("SELECT version_num FROM alembic_version").fetchall())
+
+    Gradebook(f"sqlite:///{tmp_path / 'nbgrader.db'}").close()
+    new_gradebook(tmp_path / "ours.db")
+    assert not list(tmp_path.glob("*.partial"))
+    Gradebook(f"sqlite:///{tmp_path / 'ours.db'}").close()
+    ours, theirs = contents(tmp_path / "ours.db"), contents(tmp_path / "nbgrader.db")
+    assert ours == theirs and len(ours[0]) > 10 and len(ours[1]) == 1

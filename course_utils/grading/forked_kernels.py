@@ -143,10 +143,12 @@ class KernelTemplate:
     (killed for memory, say); launchers wait for it meanwhile.
     """
 
-    def __init__(self, modules: list[str]) -> None:
+    def __init__(self, modules: list[str], env: dict[str, str] | None = None) -> None:
+        """Start the template, importing ``modules``, with ``env`` added to its environment."""
         self.folder = tempfile.mkdtemp(prefix="course-kernels-")
         self.socket_path = os.path.join(self.folder, "template.sock")
         self.modules = modules
+        self.env = {**os.environ, **(env or {})}
         try:
             self.process = self._start()
         except RuntimeError:
@@ -163,7 +165,7 @@ class KernelTemplate:
             os.unlink(self.socket_path)
         process = subprocess.Popen(
             [*kernel_interpreter(), "-m", TEMPLATE_MODULE, "serve", self.socket_path,
-             *self.modules], stdin=subprocess.DEVNULL)
+             *self.modules], stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + 60
         while not os.path.exists(self.socket_path):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -204,8 +206,12 @@ class KernelTemplate:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_template(solutions: Path, notebooks: Sequence[str]) -> KernelTemplate | None:
-    """The kernel template for these solution notebooks; None (fresh kernels) where it can't run."""
+def start_template(solutions: Path, notebooks: Sequence[str],
+                   env: dict[str, str] | None = None) -> KernelTemplate | None:
+    """The kernel template for these solution notebooks (``env`` added to its environment).
+
+    None (fresh kernels) where it can't run.
+    """
     if not FORK_SUPPORTED:
         return None
     from .datasets import declared_datasets
@@ -213,7 +219,7 @@ def start_template(solutions: Path, notebooks: Sequence[str]) -> KernelTemplate 
     known = [p for p in (solutions / f"{nb}.ipynb" for nb in notebooks) if p.is_file()]
     warmup = DATA_WARMUP if declared_datasets(known) else []
     try:
-        return KernelTemplate(imported_modules(known) + warmup)
+        return KernelTemplate(imported_modules(known) + warmup, env)
     except (OSError, RuntimeError) as exc:
         print(f"Grading kernels will start from scratch (slower): {exc}", file=sys.stderr)
         return None

@@ -1,9 +1,11 @@
 """``course-utils grade SUBMISSIONS --out gradebook.csv [--jobs N]``: autograde a class.
 
 Runs nbgrader (generate_assignment, autograde, generate_feedback) in grade mode, several
-submissions at once: each worker process owns a private nbgrader course folder and gradebook,
-and the rows are merged into one CSV. Each submission still gets its own kernel, forked from a
-process that has already imported the notebooks' modules (see :mod:`.forked_kernels`). Writes
+submissions at once: each worker process owns a private nbgrader course folder and gradebook
+(copies of one that the first worker prepares), and the rows are merged into one CSV. The
+workers fork from a server that has loaded nbgrader, and the main process never loads it. Each
+submission still gets its own kernel, forked from a process that has already imported the
+notebooks' modules (see :mod:`.forked_kernels`). Writes
 one HTML feedback file per student and notebook (hidden tests removed). A submission that
 crashes, loops, imports something missing or edits a locked cell is scored and reported; the
 exit status is 1 only when one could not be graded.
@@ -22,16 +24,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.locations import OFFLINE_ENV
+from .results import NOT_GRADED, GradeRow
 from .submissions import Submission
 
-if TYPE_CHECKING:  # the worker loads nbgrader and nbformat: only when grading starts
-    from .worker import GradeRow
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
-_GRADER = None  # the Grader of this worker process
 # What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel socket.
 GraderArgs = tuple[Path, Path, Path, int, "str | None"]
+_GRADING: GraderArgs | None = None  # in a worker process: the batch's settings
+_GRADER = None  # and the worker's Grader, once it has graded
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +61,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "more CPU per submission; default: figures are not drawn)")
 
 
-@contextmanager
-def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None]:
-    """Settings the grading kernels inherit, restored afterwards.
+def kernel_settings(jobs: int, figures: bool, workdir: Path) -> dict[str, str]:
+    """The environment variables that the grading kernels (and their template) get.
 
     With several workers each kernel gets its share of the cores (BLAS and OpenMP pools would
     otherwise each take all of them). Unless ``figures``, matplotlib draws nothing (backend Agg,
@@ -75,6 +78,12 @@ def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None
         rc_dir.mkdir(parents=True, exist_ok=True)
         (rc_dir / "matplotlibrc").write_text("backend: agg\nfigure.max_open_warning: 0\n")
         changes |= {"MPLBACKEND": "agg", "MATPLOTLIBRC": str(rc_dir)}
+    return changes
+
+
+@contextmanager
+def environment(changes: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``changes``, restored afterwards."""
     saved = {var: os.environ.get(var) for var in changes}
     os.environ.update(changes)
     try:
@@ -87,48 +96,53 @@ def kernel_environment(jobs: int, figures: bool, workdir: Path) -> Iterator[None
                 os.environ[var] = value
 
 
-def _init_worker(workdir: Path, solutions: Path, feedback: Path, timeout: int,
-                 kernel_socket: str | None) -> None:
-    """Start this worker process's Grader in its own course folder (it ends with the process)."""
-    global _GRADER
+def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
+    """Take the batch's settings and environment (a forkserver started earlier has an older one).
+
+    multiprocessing itself passes on the working folder and ``sys.path``.
+    """
+    global _GRADING
+    os.environ.clear()
+    os.environ.update(env)
+    _GRADING = grading
+
+
+def _prepare_in_worker(notebooks: list[str]) -> Path:
+    """Make the course folder (gradebook and releases) that every worker then copies."""
     from .worker import Grader
 
-    _GRADER = Grader(workdir / f"worker-{os.getpid()}", solutions, feedback, timeout,
-                     kernel_socket)
+    workdir, *rest = _GRADING
+    return Grader(workdir / "prepared", *rest).prepare(notebooks)
 
 
-def _grade_in_worker(sub: Submission) -> GradeRow:
-    """Grade one submission with this process's Grader."""
+def _grade_in_worker(sub: Submission, prepared: Path) -> GradeRow:
+    """Grade one submission with this process's Grader, made from ``prepared`` on first use."""
+    global _GRADER
+    if _GRADER is None:
+        from .worker import Grader
+
+        workdir, *rest = _GRADING
+        _GRADER = Grader(workdir / f"worker-{os.getpid()}", *rest, prepared=prepared)
     return _GRADER.grade(sub.student, sub.notebook, sub.path)
 
 
 def _failed(sub: Submission, exc: BaseException) -> GradeRow:
     """The row of a submission whose grading broke down (a grader bug or a killed worker)."""
-    from .worker import NOT_GRADED, GradeRow
-
     row = GradeRow(sub.student, sub.notebook)
     row.flag(NOT_GRADED, f"grading broke down: {type(exc).__name__}: {exc}")
     return row
 
 
-def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path,
-              feedback: Path) -> Iterator[GradeRow]:
+def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path, feedback: Path,
+              kernel_socket: str | None) -> Iterator[GradeRow]:
     """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish.
 
-    Unless ``--fresh-kernels``, one kernel template serves every process of the batch.
+    With ``kernel_socket``, every process forks its kernels from the template listening there.
     """
-    from .forked_kernels import start_template
-
-    template = None if args.fresh_kernels else start_template(
-        args.solutions, sorted({sub.notebook for sub in subs}))
-    grading = (workdir, args.solutions, feedback, args.timeout,
-               template.socket_path if template else None)
-    try:
-        yield from (_grade_serially(subs, grading) if args.jobs == 1
-                    else _grade_in_parallel(subs, grading, args.jobs))
-    finally:
-        if template:
-            template.close()
+    grading = (workdir, args.solutions, feedback, args.timeout, kernel_socket)
+    if args.jobs == 1:
+        return _grade_serially(subs, grading)
+    return _grade_in_parallel(subs, grading, args.jobs)
 
 
 def _grade_serially(subs: list[Submission], grading: GraderArgs) -> Iterator[GradeRow]:
@@ -144,15 +158,34 @@ def _grade_serially(subs: list[Submission], grading: GraderArgs) -> Iterator[Gra
             yield _failed(sub, exc)
 
 
+def _worker_context() -> BaseContext:
+    """Workers forked from a server that has loaded nbgrader (2 s each otherwise), or spawned."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([f"{__package__}.worker"])
+    return context
+
+
 def _grade_in_parallel(subs: list[Submission], grading: GraderArgs,
                        jobs: int) -> Iterator[GradeRow]:
-    """Grade in ``jobs`` worker processes, each with its own Grader."""
-    import multiprocessing
+    """Grade in ``jobs`` worker processes, each with its own Grader and course folder.
+
+    One worker releases the notebooks first; the others copy its course folder.
+    """
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_init_worker, initargs=grading) as pool:
-        futures = {pool.submit(_grade_in_worker, sub): sub for sub in subs}
+    with ProcessPoolExecutor(jobs, mp_context=_worker_context(), initializer=_init_worker,
+                             initargs=(grading, dict(os.environ))) as pool:
+        prepared = pool.submit(_prepare_in_worker, sorted({sub.notebook for sub in subs}))
+        try:
+            course = prepared.result()
+        except Exception as exc:  # a worker that died: every submission reports it
+            yield from (_failed(sub, exc) for sub in subs)
+            return
+        futures = {pool.submit(_grade_in_worker, sub, course): sub for sub in subs}
         for future in as_completed(futures):
             try:
                 yield future.result()
@@ -167,21 +200,34 @@ def _problem_line(row: GradeRow) -> str:
 
 def _run_batch(subs: list[Submission], args: argparse.Namespace, workdir: Path,
                feedback: Path) -> list[GradeRow]:
-    """Grade with a progress bar, printing each problem as it is found."""
+    """Grade with a progress bar, printing each problem as it is found.
+
+    The kernel template starts first: it imports for several seconds while the data is fetched
+    and the workers start. Unless ``--fresh-kernels``, it serves every process of the batch.
+    """
     from tqdm import tqdm
 
     from .datasets import declared_datasets, prefetch
+    from .forked_kernels import start_template
 
-    prefetch(declared_datasets(args.solutions / f"{nb}.ipynb"
-                               for nb in sorted({sub.notebook for sub in subs})))
+    notebooks = sorted({sub.notebook for sub in subs})
+    settings = kernel_settings(args.jobs, args.figures, workdir)
+    template = None if args.fresh_kernels else start_template(args.solutions, notebooks,
+                                                              settings)
     rows = []
-    bar = tqdm(total=len(subs), unit="notebook", desc="grading", file=sys.stderr)
-    with kernel_environment(args.jobs, args.figures, workdir), bar:
-        for row in grade_all(subs, args, workdir, feedback):
-            rows.append(row)
-            if row.flags & SERIOUS:
-                bar.write(_problem_line(row), file=sys.stderr)
-            bar.update()
+    try:
+        prefetch(declared_datasets(args.solutions / f"{nb}.ipynb" for nb in notebooks))
+        bar = tqdm(total=len(subs), unit="notebook", desc="grading", file=sys.stderr)
+        with environment(settings), bar:
+            for row in grade_all(subs, args, workdir, feedback,
+                                 template.socket_path if template else None):
+                rows.append(row)
+                if row.flags & SERIOUS:
+                    bar.write(_problem_line(row), file=sys.stderr)
+                bar.update()
+    finally:
+        if template:
+            template.close()
     return rows
 
 

@@ -6,7 +6,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from .worker import FLAG_ORDER, GradeRow
+from .results import FLAG_ORDER, GradeRow
 
 FIXED = ("student_id", "notebook", "score", "max_score")
 TRAILING = ("status", "error")

@@ -12,11 +12,10 @@ does, the result is a :class:`GradeRow`; only a submission that cannot be run at
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import sys
+import sqlite3
 import warnings
-from dataclasses import dataclass, field
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,42 +23,12 @@ import nbformat
 from nbformat import NotebookNode
 
 from .feedback import failure_page
+from .results import NOT_GRADED, GradeRow
 
 if TYPE_CHECKING:
     from traitlets.config import Config
 
-NOT_GRADED = "not_graded"
-FLAG_ORDER = (NOT_GRADED, "locked_cell_edited", "timeout", "crashed", "errors", "unanswered")
 QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
-
-
-@dataclass
-class GradeRow:
-    """The grade of one submission, with what went wrong in plain words."""
-
-    student: str
-    notebook: str
-    score: float | None = None
-    max_score: float | None = None
-    checks: dict[str, float] = field(default_factory=dict)  # grade_id -> points, notebook order
-    flags: set[str] = field(default_factory=set)
-    messages: list[str] = field(default_factory=list)
-    feedback: Path | None = None
-
-    @property
-    def graded(self) -> bool:
-        """False when the submission could not be graded at all."""
-        return NOT_GRADED not in self.flags
-
-    @property
-    def status(self) -> str:
-        """``ok``, or the flags that apply, most serious first, joined by ``;``."""
-        return ";".join(f for f in FLAG_ORDER if f in self.flags) or "ok"
-
-    def flag(self, name: str, message: str) -> None:
-        """Record a problem and its explanation."""
-        self.flags.add(name)
-        self.messages.append(message)
 
 
 class Ungradable(Exception):
@@ -186,16 +155,29 @@ def _failure(result: dict, timeout: int) -> tuple[str, str]:
 
 
 def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
-    """Keep nbgrader's logs and sqlalchemy's notices off the terminal; results carry the logs.
-
-    Also put this Python's scripts folder on PATH: nbgrader runs the ``alembic`` command when it
-    creates a gradebook, which fails from a virtual environment that was never activated.
-    """
+    """Keep nbgrader's logs and sqlalchemy's notices off the terminal; results carry the logs."""
     logging.getLogger("traitlets").addHandler(logging.NullHandler())
     warnings.filterwarnings("ignore", category=sa_warning)
-    scripts = os.path.dirname(sys.executable)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
+def new_gradebook(path: Path) -> None:
+    """Create an empty gradebook at ``path``, stamped with nbgrader's schema revision.
+
+    nbgrader stamps a new gradebook itself by running the ``alembic heads`` command: a Python
+    process of about 2.8 CPU-s that also needs the virtual environment's scripts on PATH. Here
+    alembic reads the same revision from nbgrader's migration scripts in about 0.2 s; nbgrader
+    then only adds its tables. The file appears complete or not at all.
+    """
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+    partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    with closing(sqlite3.connect(partial)) as db, db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        db.execute("INSERT INTO alembic_version (version_num) VALUES (?)", (head,))
+    partial.replace(path)
 
 
 class Grader:
@@ -207,7 +189,8 @@ class Grader:
     """
 
     def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int,
-                 kernel_socket: str | None = None) -> None:
+                 kernel_socket: str | None = None, prepared: Path | None = None) -> None:
+        """``prepared``: a course folder whose releases this grader copies instead of making."""
         from nbgrader.apps import NbGraderAPI
         from sqlalchemy.exc import SAWarning
 
@@ -217,6 +200,30 @@ class Grader:
         self.root.mkdir(parents=True, exist_ok=True)
         self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernel_socket))
         self.releases: dict[str, NotebookNode] = {}
+        if prepared is not None:
+            self._copy_course(Path(prepared))
+        if not (self.root / "gradebook.db").exists():
+            new_gradebook(self.root / "gradebook.db")
+
+    def _copy_course(self, prepared: Path) -> None:
+        """Start from another grader's course folder: its gradebook already holds the releases.
+
+        Creating a gradebook runs nbgrader's ``alembic`` command and each release runs
+        generate_assignment: about 2 CPU-s that every worker of a batch would otherwise repeat.
+        """
+        shutil.copytree(prepared, self.root, dirs_exist_ok=True)
+        for path in (self.root / "release").glob("*/*.ipynb"):
+            if path.stem == path.parent.name:
+                self.releases[path.stem] = nbformat.read(path, as_version=4)
+
+    def prepare(self, notebooks: list[str]) -> Path:
+        """Release these notebooks now (those that can't be are reported when graded)."""
+        for notebook in notebooks:
+            try:
+                self.release(notebook)
+            except Ungradable:
+                continue
+        return self.root
 
     def release(self, notebook: str) -> NotebookNode:
         """The student version nbgrader generates from the solution (once per notebook)."""
