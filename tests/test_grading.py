@@ -115,6 +115,10 @@ def _grade(case: Case, tmp: Path) -> Batch:
         (tmp / "subs" / who).mkdir(parents=True)
         target = tmp / "subs" / who / f"{case.name}.ipynb"
         target.write_text(nb if isinstance(nb, str) else nbformat.writes(nb), encoding="utf-8")
+    if case.name == DEMO:  # a submission under a name that no solution notebook has
+        (tmp / "subs" / "misnamed").mkdir()
+        (tmp / "subs" / "misnamed" / "99_dmeo.ipynb").write_text(
+            nbformat.writes(subs["solved"]), encoding="utf-8")
     timeout = ["--timeout", str(DEMO_TIMEOUT)] if case.name == DEMO else []
     terminal = io.StringIO()
     with contextlib.redirect_stdout(terminal), contextlib.redirect_stderr(terminal):
@@ -255,8 +259,15 @@ def test_unreadable_submission_is_not_graded_and_fails_the_batch(batches):
     row = batch.rows["corrupt"]
     assert row["status"] == "not_graded" and row["score"] == "", row
     assert "not a readable notebook" in row["error"]
-    assert batch.rc == 1  # the only submission that could not be graded at all
-    assert all(r["status"] != "not_graded" for who, r in batch.rows.items() if who != "corrupt")
+    assert batch.rc == 1  # it, and the misnamed one, could not be graded at all
+    assert all(r["status"] != "not_graded" for who, r in batch.rows.items()
+               if who not in ("corrupt", "misnamed"))
+
+
+def test_submission_without_a_solution_is_not_graded_and_says_what_names_exist(batches):
+    row = _demo(batches).rows["misnamed"]
+    assert (row["status"], row["notebook"], row["score"]) == ("not_graded", "99_dmeo", ""), row
+    assert "no solution notebook 99_dmeo.ipynb" in row["error"] and DEMO in row["error"]
 
 
 @pytest.mark.parametrize("case", CASES[1:], ids=[c.name for c in CASES[1:]])

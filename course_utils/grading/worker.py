@@ -3,7 +3,8 @@
 Each :class:`Grader` owns a course folder and its sqlite gradebook (nbgrader's gradebook is not
 safe for concurrent writers), so several graders can work in parallel processes. For every
 submission it runs nbgrader's own steps: ``generate_assignment`` from the solution notebook (once
-per notebook), ``autograde`` (in grade mode: nbgrader sets ``NBGRADER_EXECUTION``) and
+per notebook, or once per batch in a folder that the other graders copy), ``autograde`` (in
+grade mode: nbgrader sets ``NBGRADER_EXECUTION``) and
 ``generate_feedback``, then reads the scores from the gradebook. Whatever the student's code
 does, the result is a :class:`GradeRow`; only a submission that cannot be run at all is marked
 ``not_graded``.
