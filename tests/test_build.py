@@ -66,9 +66,11 @@ def test_student_version_is_stubbed_and_hides_tests(built):
     assert all("checksum" in c.metadata.nbgrader for c in cells.values())
 
 
-def test_student_version_equals_nbgrader_release(built, tmp_path):
+def test_student_version_equals_nbgrader_release(built, tmp_path, monkeypatch):
     """What students get is exactly what nbgrader generate_assignment releases."""
     from course_utils.grading.worker import Grader
+
+    monkeypatch.syspath_prepend(str(FIXTURE))  # the grader loads the demo's checks
 
     grader = Grader(tmp_path / "course", built / "solutions", tmp_path / "feedback", 60)
     released = grader.release(DEMO)
@@ -108,6 +110,8 @@ BAD_CELLS = {
     "duplicate grade_id": ('# %% tags=["answer"] grade_id="a"\n### BEGIN SOLUTION\nx = 1\n'
                            '### END SOLUTION\n\n# %% tags=["check"] grade_id="a" points=1\n'
                            'check("a")\n', "already used"),
+    "code in a check cell": ('# %% tags=["check"] grade_id="c" points=1\ncheck("a")\n'
+                             'assert x == 1\n', "only check"),
 }
 
 

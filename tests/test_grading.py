@@ -82,6 +82,33 @@ class Batch:
         return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
 
 
+FORGERIES = {  # blank answers, and one line each that once scored full marks
+    "forge_check": "def check(*args, **kwargs):\n    pass",
+    "forge_run": "import course_utils.checks.core as core\n"
+                 "core.Checker._run = lambda self, name: (True, '')\n"
+                 "core.judge = lambda spec, namespace: (True, '')",
+    "forge_call": "import course_utils.checks.core as core\n"
+                  "core.Checker.__call__ = lambda self, *args, **kwargs: None\n"
+                  "core.matches_hash = lambda value, expected: True",
+}
+DEAF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+SPY = """from IPython import get_ipython
+def spy(info):
+    print('SPY SEES:', info.raw_cell)
+get_ipython().events.register('pre_run_cell', spy)
+import glob
+for path in glob.glob('../../../**/99_demo.ipynb', recursive=True):
+    print('SPY READS', path, open(path).read())"""
+
+
+def _blank_with(student: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
+    """The untouched student notebook with ``code`` added to its first answer cell."""
+    nb = nbformat.from_dict(student)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    cell.source = code + "\n\n" + cell.source
+    return nb
+
+
 def _demo_specials(student, solution) -> dict[str, nbformat.NotebookNode | str]:
     """Submissions that misbehave: each must be scored and reported, never stop the batch."""
     wrong = {"normalise": "def normalise(image):\n    return image"}
@@ -96,8 +123,10 @@ def _demo_specials(student, solution) -> dict[str, nbformat.NotebookNode | str]:
             "foreground": "import not_a_real_module\n\ndef foreground_fraction(image, threshold):"
                           "\n    return 0.25"}),
         "kernel_dies": submission(student, solution, {"bright": "import os\nos._exit(3)"}),
+        "deaf": submission(student, solution, {"bright": DEAF}),
         "corrupt": "{ this is not a notebook",
-    }
+        "spy": _blank_with(student, SPY),
+    } | {name: _blank_with(student, code) for name, code in FORGERIES.items()}
 
 
 def _grade(case: Case, tmp: Path) -> Batch:
@@ -136,7 +165,8 @@ def batches(tmp_path_factory):
 
     def get(case: Case) -> Batch:
         if case.name not in done:
-            with pytest.MonkeyPatch.context() as mp:  # the kernels import demo_checks from here
+            with pytest.MonkeyPatch.context() as mp:  # kernels and graders import demo_checks
+                mp.syspath_prepend(str(FIXTURE))
                 mp.setenv("PYTHONPATH", os.pathsep.join(
                     filter(None, [str(FIXTURE), os.environ.get("PYTHONPATH")])))
                 done[case.name] = _grade(case, tmp_path_factory.mktemp(case.name))
@@ -218,6 +248,27 @@ def test_demo_hidden_check_ran_but_its_code_is_not_shown(batches):
     assert 'check("normalise")' in text
 
 
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_forged_checker_scores_zero(batches, forgery):
+    """Patching check, the Checker or its helpers in the kernel changes no verdict."""
+    batch = _demo(batches)
+    row = batch.rows[forgery]
+    assert _score(row) == (0, sum(batch.points().values())), row
+    assert row == {**batch.rows["untouched"], "student_id": forgery,
+                   "status": row["status"], "error": row["error"]}
+    assert "✗ normalise" in batch.feedback_text(forgery, DEMO)
+
+
+def test_spy_sees_no_check_cell_and_its_feedback_no_hidden_test(batches):
+    """A pre_run_cell hook sees only the cells the kernel runs: never a check cell."""
+    batch = _demo(batches)
+    text = batch.feedback_text("spy", DEMO)
+    assert "SPY SEES: pixels = np.arange(20) / 20" in text  # the hook did run ...
+    assert 'SPY SEES: check("' not in text  # ... but no check cell reached the kernel
+    assert 'check("normalise_keeps_input")' not in text
+    assert _score(batch.rows["spy"])[0] == 0
+
+
 def test_feedback_shows_plain_python_tracebacks(batches):
     text = _demo(batches).feedback_text("untouched", DEMO)
     assert "Traceback (most recent call last): Cell In[" in text  # xmode Plain: cheap to format
@@ -238,6 +289,15 @@ def test_endless_loop_is_interrupted_and_the_rest_graded(batches):
     row = _demo(batches).rows["endless"]
     assert "timeout" in row["status"] and "bright" in row["error"], row
     assert (float(row["bright_check"]), float(row["normalise_check"])) == (0, 2)
+
+
+def test_kernel_that_ignores_interrupts_is_stopped_at_the_deadline(batches):
+    """Interrupted at the cell timeout, deaf to it, killed at the notebook's deadline."""
+    batch = _demo(batches)
+    row = batch.rows["deaf"]
+    assert "timeout" in row["status"] and "grading deadline" in row["error"], row
+    assert (float(row["normalise_check"]), float(row["bright_check"])) == (2, 0), row
+    assert "SubmissionDeadline" in batch.feedback_text("deaf", DEMO)
 
 
 def test_missing_import_is_reported_and_the_rest_graded(batches):

@@ -20,6 +20,7 @@ from nbformat import NotebookNode
 from .setup_cell import render_setup_cell
 
 ANSWER_TAG, CHECK_TAG = "answer", "check"
+CHECK_LINE = re.compile(r"""check\(\s*(['"])[\w-]+\1\s*\)""")
 SETUP_GRADE_ID = "setup"
 NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+$")
 GRADE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -85,6 +86,11 @@ def _grading_metadata(path: Path, index: int, cell: NotebookNode) -> dict | None
         raise SourceError(f"{where}: a check cell needs points=N with N > 0 (got {points!r}).")
     if SOLUTION_MARK in cell.source:
         raise SourceError(f"{where}: a check cell cannot hold a solution region.")
+    other = [line for line in cell.source.splitlines() if line.strip()
+             and not line.lstrip().startswith("#") and not CHECK_LINE.fullmatch(line.strip())]
+    if other:
+        raise SourceError(f"{where}: a check cell holds only check(\"name\") lines (the grader "
+                          f"judges those itself, outside the kernel); found {other[0]!r}.")
     return _nbgrader_meta(grade_id, grade=True, solution=False, locked=True, points=points)
 
 
@@ -111,6 +117,17 @@ def _datasets(path: Path, metadata: dict) -> list[str]:
     return datasets
 
 
+def _grade_seconds(path: Path, metadata: dict) -> None:
+    """Check the header's ``course: grade_seconds`` (how long grading one submission takes).
+
+    The grader's deadline for a submission is a multiple of it (docs/GRADING.md).
+    """
+    seconds = metadata.get("course", {}).get("grade_seconds")
+    if seconds is not None and not (isinstance(seconds, (int, float)) and seconds > 0):
+        raise SourceError(f"{path.name}: the header's course.grade_seconds must be a positive "
+                          f"number of seconds (got {seconds!r}).")
+
+
 def solution_notebook(path: Path) -> NotebookNode:
     """Read a jupytext source and return the complete notebook with nbgrader metadata."""
     import jupytext
@@ -130,6 +147,7 @@ def solution_notebook(path: Path) -> NotebookNode:
                               f"already used by cell {seen[meta['grade_id']] + 1}.")
         seen[meta["grade_id"]] = index
         cell.metadata["nbgrader"] = meta
+    _grade_seconds(path, nb.metadata)
     setup = nbformat.v4.new_code_cell(render_setup_cell(path.stem, _datasets(path, nb.metadata)))
     setup.metadata["nbgrader"] = _nbgrader_meta(SETUP_GRADE_ID, grade=False, solution=False,
                                                 locked=True)

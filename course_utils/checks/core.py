@@ -23,7 +23,7 @@ import importlib
 import inspect
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 RESULTS_ENV = "COURSE_CHECK_RESULTS"
@@ -91,7 +91,11 @@ def matches_hash(value: object, expected: str) -> bool:
 
 
 def call_student(func: Callable, *args: object, what: str, **kwargs: object) -> object:
-    """Call a student's function; turn a stub or a crash into a hint instead of a traceback."""
+    """Call a student's function; turn a stub or a crash into a hint instead of a traceback.
+
+    Under grading ``func`` is a :class:`~.remote.Remote`: it runs in the student's kernel and
+    its exceptions come back here as the same built-in types (or as ``StudentError``).
+    """
     try:
         return func(*args, **kwargs)
     except NotImplementedError:
@@ -100,8 +104,88 @@ def call_student(func: Callable, *args: object, what: str, **kwargs: object) -> 
     except CheckFailed:
         raise
     except Exception as exc:  # the student's code crashed: say where and how
-        raise CheckFailed(f"{what} raised {type(exc).__name__}: {exc}. Read the message, fix "
+        kind = getattr(exc, "ename", type(exc).__name__)
+        if kind == CheckFailed.__name__:  # a check's probe said it, in the student's kernel
+            raise CheckFailed(str(exc)) from None
+        raise CheckFailed(f"{what} raised {kind}: {exc}. Read the message, fix "
                           "the exercise cell, run it again, then this check.") from None
+
+
+def probe(func: Callable, *args: object, **kwargs: object) -> object:
+    """Run ``func`` (a check module's function) where the student's objects in ``args`` live.
+
+    Inline that is here. Under grading, when an argument is a proxy of an object in the
+    student's kernel (a model, a class), ``func`` runs in that kernel and only its plain-data
+    result comes back; the judgement on that result stays with the caller, in the grader.
+    """
+    from .remote import Remote
+
+    remote = [a for a in (*args, *kwargs.values()) if isinstance(a, Remote)]
+    if not remote:
+        return func(*args, **kwargs)
+    return remote[0]._channel.request("probe", func=f"{func.__module__}:{func.__qualname__}",
+                                      args=list(args), kwargs=kwargs)
+
+
+def build(near: object, func: Callable, *args: object, **kwargs: object) -> object:
+    """``func(*args, **kwargs)`` made where ``near`` (a student's object) lives: an input for it.
+
+    A check that hands the student's function an object that is not plain data (an unfitted
+    estimator, a CV splitter) builds one copy here, for its own reference result, and one with
+    this beside the student's object: under grading that is in the student's kernel.
+    """
+    from .remote import Remote
+
+    if not isinstance(near, Remote):
+        return func(*args, **kwargs)
+    return near._channel.request("probe", func=f"{func.__module__}:{func.__qualname__}",
+                                 args=list(args), kwargs=kwargs)
+
+
+def is_instance(obj: object, cls: type) -> bool:
+    """``isinstance`` for a student's object wherever it lives (under grading, by type name)."""
+    from .remote import Remote
+
+    if isinstance(obj, Remote):
+        return obj.type_name == cls.__name__
+    return isinstance(obj, cls)
+
+
+def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
+    """Run one check on the names it reads and return (passed, why-or-hint) without raising.
+
+    ``namespace`` is the notebook's ``globals()`` inline, or under grading a
+    :class:`~.remote.RemoteNamespace`: the same judging code gives both verdicts.
+    """
+    missing = [p for p in spec.params if p not in namespace]
+    if missing:
+        names = ", ".join(f"`{p}`" for p in missing)
+        return False, (f"{names} not defined yet: write the exercise cell so that it "
+                       "sets it (replace `raise NotImplementedError()`), then run it and "
+                       "the cells above it.")
+    try:
+        spec.func(**{p: namespace[p] for p in spec.params})
+    except CheckFailed as exc:
+        return False, str(exc)
+    except NotImplementedError:
+        return False, ("not written yet: replace `raise NotImplementedError()` in the "
+                       "exercise cell with your code.")
+    except Exception as exc:  # a student object broke the check itself
+        kind = getattr(exc, "ename", type(exc).__name__)
+        return False, (f"checking raised {kind}: {exc}. Is the object "
+                       "the exercise asked for (type, shape)?")
+    return True, spec.why
+
+
+def load_checks(notebook: str, module: str | None = None) -> dict[str, CheckSpec]:
+    """The checks of ``notebook``: its module in this package, or ``module`` (a full name)."""
+    if module is None:
+        if notebook not in MODULE_OF_NOTEBOOK:
+            raise KeyError(f"no checks for notebook {notebook!r}; "
+                           f"known: {sorted(MODULE_OF_NOTEBOOK)}")
+        module = f"{__package__}.{MODULE_OF_NOTEBOOK[notebook]}"
+    importlib.import_module(module)
+    return _REGISTRY.get(notebook, {})
 
 
 class Checker:
@@ -109,14 +193,8 @@ class Checker:
 
     def __init__(self, notebook: str, namespace: dict, module: str | None = None) -> None:
         """Load ``notebook``'s checks: its module in this package, or ``module`` (a full name)."""
-        if module is None:
-            if notebook not in MODULE_OF_NOTEBOOK:
-                raise KeyError(f"no checks for notebook {notebook!r}; "
-                               f"known: {sorted(MODULE_OF_NOTEBOOK)}")
-            module = f"{__package__}.{MODULE_OF_NOTEBOOK[notebook]}"
-        importlib.import_module(module)
         self.notebook, self.namespace = notebook, namespace
-        self.specs = _REGISTRY.get(notebook, {})
+        self.specs = load_checks(notebook, module)
         self.results: dict[str, bool] = {}
 
     def __call__(self, name: str, quiet: bool = False) -> None:
@@ -137,23 +215,7 @@ class Checker:
         spec = self.specs.get(name)
         if spec is None:
             raise KeyError(f"{self.notebook} has no check {name!r}; known: {sorted(self.specs)}")
-        missing = [p for p in spec.params if p not in self.namespace]
-        if missing:
-            names = ", ".join(f"`{p}`" for p in missing)
-            return False, (f"{names} not defined yet: write the exercise cell so that it "
-                           "sets it (replace `raise NotImplementedError()`), then run it and "
-                           "the cells above it.")
-        try:
-            spec.func(**{p: self.namespace[p] for p in spec.params})
-        except CheckFailed as exc:
-            return False, str(exc)
-        except NotImplementedError:
-            return False, ("not written yet: replace `raise NotImplementedError()` in the "
-                           "exercise cell with your code.")
-        except Exception as exc:  # a student object broke the check itself
-            return False, (f"checking raised {type(exc).__name__}: {exc}. Is the object "
-                           "the exercise asked for (type, shape)?")
-        return True, spec.why
+        return judge(spec, self.namespace)
 
     def _record(self, name: str, passed: bool, message: str) -> None:
         """Append the result for ``course-utils validate`` when it asked for results."""
@@ -167,25 +229,22 @@ class Checker:
     def all(self) -> None:
         """Re-run every check of this notebook and print a progress summary.
 
-        Hidden checks count only once they ran. Under grading nothing is re-run: the grade comes
-        from the check cells themselves, and a second pass would only cost time per submission.
+        Hidden checks count only once they ran. Under grading nothing is re-run: the grader
+        judges the check cells itself, outside this kernel, and their outputs hold the verdicts.
         """
         from ..mode import get_mode
 
-        grading = get_mode() == "grade"
+        if get_mode() == "grade":
+            print("Graded: the verdict of each check is the output of its check cell above.")
+            return
         rerun = {}
         for name, spec in self.specs.items():
             if spec.hidden and name not in self.results:
                 continue
-            if grading:
-                passed = self.results.get(name, False)
-                message = "" if passed else "did not pass (or did not run) in its check cell"
-            else:
-                passed, message = self._run(name)
+            passed, message = self._run(name)
             rerun[name] = passed
-            was = self.results.get(name)
             note = ""
-            if was and not passed:
+            if self.results.get(name) and not passed:
                 note = "  (passed earlier: a later cell overwrote a name it uses)"
             mark = "✓" if passed else "✗"
             print(f"{mark} {name}" + ("" if passed else f": {message}") + note)

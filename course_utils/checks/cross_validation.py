@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import call_student, expect, register
+from .core import build, call_student, expect, register
 
 NB = "03_cross_validation"
 RATE_KEYS = ("tpr", "fpr", "fnr", "tnr", "precision", "f1", "error_rate", "accuracy")
 
 
-def _small_problem(seed: int, n: int = 120):
-    """A noisy two-class problem and a fast scaled logistic regression for it."""
-    from sklearn.datasets import make_classification
+def scaled_logistic():
+    """A fast scaled logistic regression (unfitted)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
+def _small_problem(seed: int, n: int = 120):
+    """A noisy two-class problem and a fast scaled logistic regression for it."""
+    from sklearn.datasets import make_classification
+
     X, y = make_classification(n_samples=n, n_features=8, n_informative=4, flip_y=0.15,
                                random_state=seed)
-    return make_pipeline(StandardScaler(), LogisticRegression()), X, y
+    return scaled_logistic(), X, y
 
 
 def _kfold_case(kfold_accuracies, seed: int, k: int) -> None:
@@ -33,7 +39,8 @@ def _kfold_case(kfold_accuracies, seed: int, k: int) -> None:
     from sklearn.model_selection import KFold, cross_val_score
 
     model, X, y = _small_problem(seed)
-    got = call_student(kfold_accuracies, model, X, y, k, seed, what="kfold_accuracies")
+    theirs = build(kfold_accuracies, scaled_logistic)
+    got = call_student(kfold_accuracies, theirs, X, y, k, seed, what="kfold_accuracies")
     got = np.asarray(got, dtype=float).ravel()
     expect(len(got) == k, f"kfold_accuracies(model, X, y, k={k}, seed={seed}) should return "
            f"one accuracy per fold ({k} numbers), got {len(got)}.")
@@ -205,7 +212,10 @@ def _nested_case(nested_cv_scores, seed: int) -> None:
     model, grid = SVC(), {"C": [0.01, 100], "gamma": [0.01, 1]}
     inner = StratifiedKFold(3, shuffle=True, random_state=seed)
     outer = StratifiedKFold(3, shuffle=True, random_state=seed + 1)
-    got = call_student(nested_cv_scores, model, grid, X, y, inner, outer,
+    theirs = [build(nested_cv_scores, SVC)] + [
+        build(nested_cv_scores, StratifiedKFold, 3, shuffle=True, random_state=s)
+        for s in (seed, seed + 1)]
+    got = call_student(nested_cv_scores, theirs[0], grid, X, y, *theirs[1:],
                        what="nested_cv_scores")
     got = np.asarray(got, dtype=float).ravel()
     expect(len(got) == 3, "nested_cv_scores should return one score per *outer* fold "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import call_student, expect, register
+from .core import call_student, expect, probe, register
 
 NB = "04_unet_segmentation"
 BACKGROUND, INTERIOR, BOUNDARY = 0, 1, 2
@@ -128,36 +128,58 @@ def _captured_forward(model, x):
     return out, encoded, merged
 
 
-def _check_unet(UNet, channels: int, depth: int, shape: tuple[int, int]) -> None:
-    """Output shape, every level used, and each decoder level fed the encoder's features."""
+def unet_forward(UNet, channels: int, depth: int, shape: tuple[int, int]) -> dict:
+    """Build the student's UNet and run it once, noting what each block saw (beside ``UNet``).
+
+    Plain data only: the output shape, how many encoder and decoder blocks ran, and for each
+    level the shapes fed to its merge block and whether they hold that level's encoder output.
+    """
     import torch
 
     torch.manual_seed(0)
     model = call_student(UNet, channels=channels, depth=depth,
                          what=f"UNet(channels={channels}, depth={depth})").eval()
-    for part in ("down", "up", "merge", "head"):
-        expect(hasattr(model, part), f"The model lost its `self.{part}` layers: keep __init__ "
-               "as given and write only forward.")
-    x = torch.randn(2, 1, *shape)
-    out, encoded, merged = _captured_forward(model, x)
-    expect(tuple(out.shape) == (2, 3, *shape), f"For input (2, 1, {shape[0]}, {shape[1]}) the "
-           f"output should be (2, 3, {shape[0]}, {shape[1]}): one score per class and pixel. Got "
-           f"{tuple(out.shape)}. Does every level you go down come back up, and does "
-           "`self.head` come last?")
-    expect(len(encoded) == depth + 1, f"Only {len(encoded)} of the {depth + 1} encoder blocks "
-           "(`self.down`) ran: loop over all of them.")
-    expect(len(merged) == depth, f"Only {len(merged)} of the {depth} decoder blocks "
-           "(`self.merge`) ran: every level needs its own merge block.")
+    missing = [part for part in ("down", "up", "merge", "head") if not hasattr(model, part)]
+    if missing:
+        return {"missing": missing}
+    out, encoded, merged = _captured_forward(model, torch.randn(2, 1, *shape))
+    levels = []
     for level in range(depth):
+        if level not in encoded or level not in merged:
+            break
         features, fed = encoded[level], merged[level]
         width = features.shape[1]
-        expect(fed.shape[1] == 2 * width and fed.shape[2:] == features.shape[2:],
-               f"Decoder level {level} (`self.merge[{level}]`) received {tuple(fed.shape[1:])}; "
-               f"it should get {2 * width} channels at {tuple(features.shape[2:])}: the "
+        levels.append({"width": width, "features": tuple(features.shape[2:]),
+                       "fed": tuple(fed.shape[1:]),
+                       "skip": fed.shape[1] == 2 * width and any(
+                           torch.allclose(h, features) for h in (fed[:, :width], fed[:, width:]))})
+    return {"missing": [], "out": tuple(out.shape), "encoded": len(encoded),
+            "merged": len(merged), "levels": levels}
+
+
+def _check_unet(UNet, channels: int, depth: int, shape: tuple[int, int]) -> None:
+    """Output shape, every level used, and each decoder level fed the encoder's features."""
+    seen = call_student(probe, unet_forward, UNet, channels, depth, shape,
+                        what=f"UNet(channels={channels}, depth={depth})")
+    for part in seen["missing"]:
+        expect(False, f"The model lost its `self.{part}` layers: keep __init__ "
+               "as given and write only forward.")
+    expect(tuple(seen["out"]) == (2, 3, *shape), f"For input (2, 1, {shape[0]}, {shape[1]}) the "
+           f"output should be (2, 3, {shape[0]}, {shape[1]}): one score per class and pixel. Got "
+           f"{tuple(seen['out'])}. Does every level you go down come back up, and does "
+           "`self.head` come last?")
+    expect(seen["encoded"] == depth + 1, f"Only {seen['encoded']} of the {depth + 1} encoder "
+           "blocks (`self.down`) ran: loop over all of them.")
+    expect(seen["merged"] == depth, f"Only {seen['merged']} of the {depth} decoder blocks "
+           "(`self.merge`) ran: every level needs its own merge block.")
+    for level, info in enumerate(seen["levels"]):
+        width, fed = info["width"], tuple(info["fed"])
+        expect(fed[0] == 2 * width and fed[1:] == tuple(info["features"]),
+               f"Decoder level {level} (`self.merge[{level}]`) received {fed}; "
+               f"it should get {2 * width} channels at {tuple(info['features'])}: the "
                f"upsampled features concatenated (torch.cat, dim=1) with the encoder's output "
                f"at the same level.")
-        halves = (fed[:, :width], fed[:, width:])
-        expect(any(torch.allclose(h, features) for h in halves),
+        expect(info["skip"],
                f"The input of `self.merge[{level}]` does not contain the encoder features of "
                f"level {level}: that is the skip connection. Keep each `self.down[{level}]` "
                "output before pooling, and concatenate it with the upsampled tensor of the "
@@ -179,19 +201,29 @@ def unet_hidden(UNet):
 
 # --- loss -----------------------------------------------------------------------------------
 
-def _loss_value(segmentation_loss, logits, target, weights):
-    """The student's loss as a float, after checking it is a differentiable scalar tensor."""
+def loss_summary(segmentation_loss, logits, target, weights) -> dict:
+    """What the student's loss gives for ``logits`` (run beside the loss): plain facts only."""
     import torch
 
     logits = logits.clone().requires_grad_(True)
     loss = call_student(segmentation_loss, logits, target, weights, what="segmentation_loss")
-    expect(isinstance(loss, torch.Tensor) and loss.ndim == 0, "segmentation_loss should return "
+    scalar = isinstance(loss, torch.Tensor) and loss.ndim == 0
+    return {"scalar": scalar, "finite": scalar and bool(torch.isfinite(loss).item()),
+            "grad": scalar and bool(loss.requires_grad),
+            "value": float(loss.detach()) if scalar else None}
+
+
+def _loss_value(segmentation_loss, logits, target, weights) -> float:
+    """The student's loss as a float, after checking it is a differentiable scalar tensor."""
+    seen = call_student(probe, loss_summary, segmentation_loss, logits, target, weights,
+                        what="segmentation_loss")
+    expect(seen["scalar"], "segmentation_loss should return "
            "one number as a 0-d torch tensor (a mean over pixels), so that .backward() works.")
-    expect(torch.isfinite(loss).item(), "The loss is not finite (NaN or inf): check divisions "
+    expect(seen["finite"], "The loss is not finite (NaN or inf): check divisions "
            "(add a small constant to the Dice denominator).")
-    expect(loss.requires_grad, "The loss has no gradient: compute it from `logits` with torch "
+    expect(seen["grad"], "The loss has no gradient: compute it from `logits` with torch "
            "operations (no .detach(), .numpy() or .item()).")
-    return float(loss.detach())
+    return float(seen["value"])
 
 
 @register(NB, "loss", why="Weighting makes a missed boundary pixel cost more than a missed "
@@ -224,6 +256,22 @@ def loss_check(segmentation_loss):
           "that model, targets and optimiser are wired together correctly.")
 def loss_decreases(segmentation_loss):
     """Thirty Adam steps of a tiny network on two fields lower the student's loss clearly."""
+    losses = call_student(probe, tiny_training, segmentation_loss, what="segmentation_loss")
+    expect(losses is not None, "segmentation_loss should return a 0-d tensor computed from "
+           "the logits.")
+    expect(np.isfinite(losses).all(), "The loss became NaN or inf during training.")
+    expect(np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5]), "Training a small network with "
+           "your loss for 30 steps did not lower it: check that the loss gets smaller as the "
+           "predicted class probabilities move towards the targets (sign, and logits vs. "
+           "probabilities).")
+
+
+def tiny_training(segmentation_loss, steps: int = 30) -> list[float] | None:
+    """The losses of ``steps`` Adam steps of a tiny network trained with the student's loss.
+
+    Runs beside the loss (training needs its gradients); None if it returns no 0-d tensor
+    with a gradient.
+    """
     import torch
 
     torch.manual_seed(0)
@@ -237,20 +285,16 @@ def loss_decreases(segmentation_loss):
     optimiser = torch.optim.Adam(net.parameters(), lr=0.02)
     weights = torch.tensor([1.0, 1.0, 5.0])
     losses = []
-    for _ in range(30):
+    for _ in range(steps):
         loss = call_student(segmentation_loss, net(image), target, weights,
                             what="segmentation_loss")
-        expect(isinstance(loss, torch.Tensor) and loss.ndim == 0 and loss.requires_grad,
-               "segmentation_loss should return a 0-d tensor computed from the logits.")
+        if not (isinstance(loss, torch.Tensor) and loss.ndim == 0 and loss.requires_grad):
+            return None
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         losses.append(float(loss.detach()))
-    expect(np.isfinite(losses).all(), "The loss became NaN or inf during training.")
-    expect(np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5]), "Training a small network with "
-           "your loss for 30 steps did not lower it: check that the loss gets smaller as the "
-           "predicted class probabilities move towards the targets (sign, and logits vs. "
-           "probabilities).")
+    return losses
 
 
 # --- instances ------------------------------------------------------------------------------

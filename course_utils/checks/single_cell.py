@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import call_student, expect, register
+from .core import call_student, expect, probe, register
 
 NB = "05_autoencoder_umap"
 
@@ -56,13 +56,25 @@ def log_normalize_check(log_normalize):
            "target sum (`target_sum`, 10,000) and the order of the steps.")
 
 
+def lesson_data(cells) -> dict:
+    """The arrays of the lesson's AnnData that the hidden checks use (run beside ``cells``)."""
+    def dense(matrix):
+        return np.asarray(matrix.toarray() if hasattr(matrix, "toarray") else matrix)
+
+    return {"counts": dense(cells.layers["counts"]), "log": dense(cells.layers["log"]),
+            "library": cells.obs["n_counts"].to_numpy(),
+            "labels": cells.obs["cell_type"].cat.codes.to_numpy(),
+            "dataset": str(cells.uns.get("dataset", ""))}
+
+
 @register(NB, "log_normalize_hidden", why="It reproduces the dataset's own normalised values.")
 def log_normalize_hidden(log_normalize, cells):
     """On the lesson's data the result matches the stored log-normalised layer."""
-    counts, library = cells.layers["counts"], cells.obs["n_counts"].to_numpy()
+    data = probe(lesson_data, cells)
+    counts, library = data["counts"], data["library"]
     got = _array(call_student(log_normalize, counts, library, what="log_normalize"),
                  counts.shape, "log_normalize(counts, library_size)")
-    expect(np.abs(got - cells.layers["log"]).max() < 5e-3,
+    expect(np.abs(got - data["log"]).max() < 5e-3,
            "On the course data your values differ from the stored log-normalised ones.")
 
 
@@ -96,35 +108,67 @@ def pca_variance_check(explained_variance_ratio):
           "it needs to rebuild every gene: that code is the embedding.")
 def autoencoder_shapes(Autoencoder):
     """encoder/decoder modules; forward returns (reconstruction, code) of the right shapes."""
+    seen = call_student(probe, autoencoder_forward, Autoencoder,
+                        what="Autoencoder(n_genes=50, n_latent=4)")
+    expect(seen["module"], "Autoencoder should be a torch.nn.Module "
+           "subclass (class Autoencoder(nn.Module)), with super().__init__() first.")
+    for part in ("encoder", "decoder"):
+        expect(part not in seen["missing"],
+               f"The model needs an attribute `{part}` that is an nn.Module (e.g. nn.Sequential).")
+    expect(seen["pair"], "forward(x) should return two things: (reconstruction, code).")
+    expect(tuple(seen["code"]) == (7, 4), f"The code (bottleneck) should be (batch, n_latent) "
+           f"= (7, 4), got {tuple(seen['code'])}. Check the encoder's last layer.")
+    expect(tuple(seen["recon"]) == (7, 50), f"The reconstruction should be (batch, n_genes) "
+           f"= (7, 50), got {tuple(seen['recon'])}. Check the decoder's last layer.")
+    expect(seen["code_is_encoder"], "The code should be what `self.encoder` gives for x.")
+    expect(seen["recon_is_decoder"],
+           "The reconstruction should be what `self.decoder` gives for the code.")
+
+
+def autoencoder_forward(Autoencoder) -> dict:
+    """Build the student's Autoencoder(50, 4) and run it once (beside the class): plain facts."""
     import torch
 
     model = call_student(Autoencoder, 50, 4, what="Autoencoder(n_genes=50, n_latent=4)")
-    expect(isinstance(model, torch.nn.Module), "Autoencoder should be a torch.nn.Module "
-           "subclass (class Autoencoder(nn.Module)), with super().__init__() first.")
-    for part in ("encoder", "decoder"):
-        expect(isinstance(getattr(model, part, None), torch.nn.Module),
-               f"The model needs an attribute `{part}` that is an nn.Module (e.g. nn.Sequential).")
+    seen = {"module": isinstance(model, torch.nn.Module), "missing": [
+        part for part in ("encoder", "decoder")
+        if not isinstance(getattr(model, part, None), torch.nn.Module)]}
+    if not seen["module"] or seen["missing"]:
+        return seen
     model.eval()
     x = torch.randn(7, 50)
     with torch.no_grad():
         out = call_student(model, x, what="model(x)")
-        expect(isinstance(out, tuple) and len(out) == 2,
-               "forward(x) should return two things: (reconstruction, code).")
+        seen["pair"] = isinstance(out, tuple) and len(out) == 2
+        if not seen["pair"]:
+            return seen
         recon, code = out
-        expect(tuple(code.shape) == (7, 4), f"The code (bottleneck) should be (batch, n_latent) "
-               f"= (7, 4), got {tuple(code.shape)}. Check the encoder's last layer.")
-        expect(tuple(recon.shape) == (7, 50), f"The reconstruction should be (batch, n_genes) "
-               f"= (7, 50), got {tuple(recon.shape)}. Check the decoder's last layer.")
-        expect(torch.allclose(code, model.encoder(x), atol=1e-5),
-               "The code should be what `self.encoder` gives for x.")
-        expect(torch.allclose(recon, model.decoder(code), atol=1e-5),
-               "The reconstruction should be what `self.decoder` gives for the code.")
+        seen |= {"code": tuple(code.shape), "recon": tuple(recon.shape)}
+        if seen["code"] == (7, 4) and seen["recon"] == (7, 50):
+            seen["code_is_encoder"] = bool(torch.allclose(code, model.encoder(x), atol=1e-5))
+            seen["recon_is_decoder"] = bool(torch.allclose(recon, model.decoder(code),
+                                                           atol=1e-5))
+    return seen
 
 
 @register(NB, "train_epoch", why="One pass over shuffled minibatches — zero the gradients, "
           "compute the loss, backpropagate, step — is all of deep-learning training.")
 def train_epoch_check(train_epoch):
     """Loss falls over a few epochs on a small problem; returns the epoch's mean loss."""
+    seen = call_student(probe, six_epochs, train_epoch, what="train_epoch")
+    expect(seen["bad"] is None, seen["bad"] or "")
+    losses, start = seen["losses"], seen["start"]
+    expect(seen["training"], "Call model.train() at the start of the epoch: layers such as "
+           "dropout behave differently while training.")
+    expect(losses[-1] < 0.8 * losses[0], "The loss did not go down over 6 epochs. For every "
+           "batch: optimizer.zero_grad(), loss = loss_fn(model, *batch), loss.backward(), "
+           "optimizer.step().")
+    expect(0.2 * start < losses[0] < 2 * start, "The returned value doesn't look like the mean "
+           "loss over the batches (a sum, or the last batch only?). Average the batch losses.")
+
+
+def six_epochs(train_epoch) -> dict:
+    """Six epochs of a tiny autoencoder with the student's train_epoch (beside it): losses."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -146,19 +190,15 @@ def train_epoch_check(train_epoch):
     for _ in range(6):
         value = call_student(train_epoch, model, loader, optimizer, loss_fn, what="train_epoch")
         if hasattr(value, "item"):
-            expect(getattr(value, "numel", lambda: 1)() == 1, "train_epoch should return one "
-                   "number (the mean loss), not a tensor of many values.")
+            if getattr(value, "numel", lambda: 1)() != 1:
+                return {"bad": "train_epoch should return one number (the mean loss), not a "
+                               "tensor of many values."}
             value = value.item()
-        expect(isinstance(value, (int, float)) and np.isfinite(value),
-               f"train_epoch should return the epoch's mean loss as a number, got {value!r}.")
+        if not (isinstance(value, (int, float)) and np.isfinite(value)):
+            return {"bad": "train_epoch should return the epoch's mean loss as a number, got "
+                           f"{value!r}."}
         losses.append(float(value))
-    expect(model.training, "Call model.train() at the start of the epoch: layers such as "
-           "dropout behave differently while training.")
-    expect(losses[-1] < 0.8 * losses[0], "The loss did not go down over 6 epochs. For every "
-           "batch: optimizer.zero_grad(), loss = loss_fn(model, *batch), loss.backward(), "
-           "optimizer.step().")
-    expect(0.2 * start < losses[0] < 2 * start, "The returned value doesn't look like the mean "
-           "loss over the batches (a sum, or the last batch only?). Average the batch losses.")
+    return {"bad": None, "losses": losses, "start": start, "training": model.training}
 
 
 def _tiny_autoencoder(n_in: int, n_latent: int):
@@ -207,7 +247,7 @@ def knn_accuracy_check(knn_accuracy):
 @register(NB, "knn_accuracy_hidden", why="On the course data PCA reaches the known accuracy.")
 def knn_accuracy_hidden(knn_accuracy, cells, X_pca):
     """On the lesson's PCA, accuracy lands where the published figure says (about 0.8)."""
-    labels = cells.obs["cell_type"].cat.codes.to_numpy()
-    got = float(call_student(knn_accuracy, X_pca, labels, seed=0, what="knn_accuracy"))
-    low = 0.7 if cells.uns.get("dataset") == "pbmc68k_reduced" else 0.5
+    data = probe(lesson_data, cells)
+    got = float(call_student(knn_accuracy, X_pca, data["labels"], seed=0, what="knn_accuracy"))
+    low = 0.7 if data["dataset"] == "pbmc68k_reduced" else 0.5
     expect(low <= got <= 1.0, "On the course's PCA your accuracy is outside the expected range.")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import call_student, expect, register
+from .core import build, call_student, expect, is_instance, probe, register
+from .remote import type_name
 
 NB = "02_svm"
 
@@ -27,7 +28,7 @@ def _fitted_svc(model: object, name: str) -> None:
     """Fail with a hint unless ``model`` is a fitted scikit-learn SVC."""
     from sklearn.svm import SVC
 
-    expect(isinstance(model, SVC), f"{name} should be an SVC, got {type(model).__name__}.")
+    expect(is_instance(model, SVC), f"{name} should be an SVC, got {type_name(model)}.")
     expect(hasattr(model, "support_vectors_"), f"{name} is not fitted yet: call its .fit(X, y).")
 
 
@@ -90,19 +91,32 @@ def rbf_kernel_check(rbf_kernel):
     expect(np.allclose(np.diag(same), 1), "A point's similarity with itself should be 1.")
 
 
-@register(NB, "decision_function", why="A kernel SVM is a weighted sum of similarities to its "
-          "support vectors plus an intercept: nothing more is stored or computed.")
-def decision_function(decision_by_hand):
-    """Equals model.decision_function for a fresh RBF SVC with its own gamma."""
+def moons_svc():
+    """An RBF SVC fitted on noisy moons, with a gamma of its own (not the notebook's)."""
     from sklearn.datasets import make_moons
     from sklearn.svm import SVC
 
     X, y = make_moons(n_samples=120, noise=0.25, random_state=4)
-    model = SVC(kernel="rbf", C=2, gamma=0.5).fit(X, y)
+    return SVC(kernel="rbf", C=2, gamma=0.5).fit(X, y)
+
+
+def cv_mean(model, X, y, cv: int = 10) -> float:
+    """The mean ``cv``-fold accuracy of a fresh clone of ``model`` (run beside the model)."""
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+
+    return float(cross_val_score(clone(model), X, y, cv=cv).mean())
+
+
+@register(NB, "decision_function", why="A kernel SVM is a weighted sum of similarities to its "
+          "support vectors plus an intercept: nothing more is stored or computed.")
+def decision_function(decision_by_hand):
+    """Equals model.decision_function for a fresh RBF SVC with its own gamma."""
+    model = moons_svc()
     X_new = np.random.default_rng(22).uniform(-1.5, 2.5, size=(25, 2))
     want = model.decision_function(X_new)
-    got = np.asarray(call_student(decision_by_hand, model, X_new, what="decision_by_hand"),
-                     dtype=float)
+    got = np.asarray(call_student(decision_by_hand, build(decision_by_hand, moons_svc), X_new,
+                                  what="decision_by_hand"), dtype=float)
     expect(got.size == len(X_new), f"decision_by_hand should return one score per row of X "
            f"({len(X_new)}), got shape {got.shape}.")
     expect(got.shape == (len(X_new),), f"Return a flat array of shape ({len(X_new)},), not "
@@ -120,24 +134,22 @@ def decision_function(decision_by_hand):
           "the Pipeline gives every feature a say and refits on each training fold.")
 def scaling(cv_unscaled, cv_scaled, scaled_model, X_cancer, y_cancer):
     """Unscaled ≈ 0.91; a Pipeline scaler → SVC; its own 10-fold score ≈ 0.975."""
-    from sklearn.base import clone
-    from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import Pipeline
     from sklearn.svm import SVC
 
     unscaled, scaled = _score(cv_unscaled, "cv_unscaled"), _score(cv_scaled, "cv_scaled")
     expect(0.88 < unscaled < 0.94, "cv_unscaled is not the 10-fold accuracy of a default SVC() "
            "on the raw X_cancer: no scaler, cv=10, the mean over folds.")
-    expect(isinstance(scaled_model, Pipeline), "scaled_model should be a Pipeline (e.g. from "
+    expect(is_instance(scaled_model, Pipeline), "scaled_model should be a Pipeline (e.g. from "
            "make_pipeline), so the scaler is refitted inside every fold.")
     steps = [step for _, step in scaled_model.steps]
-    expect(len(steps) >= 2 and "Scaler" in type(steps[0]).__name__,
+    expect(len(steps) >= 2 and "Scaler" in type_name(steps[0]),
            "The first step of scaled_model should be a scaler (StandardScaler).")
-    expect(isinstance(steps[-1], SVC) and steps[-1].kernel == "rbf",
+    expect(is_instance(steps[-1], SVC) and steps[-1].kernel == "rbf",
            "The last step of scaled_model should be a default SVC() (RBF kernel).")
     expect(scaled > unscaled + 0.03, "cv_scaled is no better than cv_unscaled: is the pipeline "
            "(scaler and SVC) the model you cross-validated?")
-    again = cross_val_score(clone(scaled_model), X_cancer, y_cancer, cv=10).mean()
+    again = probe(cv_mean, scaled_model, X_cancer, y_cancer)
     expect(abs(again - scaled) < 0.002, "cv_scaled is not the 10-fold score of scaled_model on "
            "X_cancer, y_cancer. Cross-validate the pipeline itself on the raw features.")
 

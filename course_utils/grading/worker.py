@@ -24,30 +24,42 @@ import nbformat
 from nbformat import NotebookNode
 
 from .feedback import failure_page
+from .judged_execute import DEADLINE_ERROR
 from .results import NOT_GRADED, GradeRow
 
 if TYPE_CHECKING:
     from traitlets.config import Config
 
+CELL_TIMEOUT = "CellTimeoutError"
 QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
+DEADLINE_FACTOR, MIN_DEADLINE = 3, 30  # a notebook's deadline: 3 x its grading time, >= 30 s
 
 
 class Ungradable(Exception):
     """The submission cannot be graded at all; the message says why."""
 
 
-def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None) -> Config:
+def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None,
+                    notebooks: dict[str, dict] | None = None) -> Config:
     """nbgrader settings for one private course folder: ML-sized timeouts, safe feedback.
 
+    Check cells are judged by the grader (:class:`.judged_execute.JudgedExecute`, which
+    replaces nbgrader's Execute), with each notebook's checks and deadline from ``notebooks``.
     With ``kernel_socket``, kernels are forked from that template (see :mod:`.forked_kernels`).
     """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-    from nbgrader.preprocessors import GetGrades
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute, GetGrades
     from traitlets.config import Config
 
     from .feedback import ClearHiddenTestsInFeedback, FeedbackExporter
+    from .judged_execute import JudgedExecute
 
     config = Config()
+    config.Autograde.autograde_preprocessors = [
+        JudgedExecute if step is Execute else step
+        for step in Autograde.class_traits()["autograde_preprocessors"].default()]
+    config.JudgedExecute.notebooks = notebooks or {}
     config.CourseDirectory.root = str(root)
     config.Execute.timeout = timeout  # nbgrader's 30 s default kills ML cells (#1004, #1463)
     config.Execute.extra_arguments = [
@@ -65,6 +77,28 @@ def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None) 
                                              ClearHiddenTestsInFeedback]
     config.GenerateFeedback.exporter_class = FeedbackExporter
     return config
+
+
+def judging(solutions: Path) -> dict[str, dict]:
+    """For each solution notebook: its checks (name, module) and its grading deadline.
+
+    The deadline is DEADLINE_FACTOR times the seconds the notebook declares it takes to grade
+    (``course: grade_seconds`` in its source header), at least MIN_DEADLINE; none when it
+    declares nothing.
+    """
+    from .judged_execute import checker_of
+
+    found = {}
+    for path in sorted(solutions.glob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+            settings = checker_of(nb)
+        except Exception:  # noqa: BLE001 - not a course notebook: reported when graded
+            continue
+        seconds = float(nb.metadata.get("course", {}).get("grade_seconds") or 0)
+        settings["deadline"] = max(MIN_DEADLINE, DEADLINE_FACTOR * seconds) if seconds else 0
+        found[path.stem] = settings
+    return found
 
 
 def graded_cells(release: NotebookNode) -> dict[str, float]:
@@ -121,7 +155,7 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
     The first ``shown`` errors are quoted; the rest, usually NameErrors that follow from the
     first, are only counted.
     """
-    timed_out, errors = [], []
+    timed_out, stopped, errors = [], [], []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -129,8 +163,10 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
         for out in cell.outputs:
             if out.output_type != "error":
                 continue
-            if out.ename == "CellTimeoutError":
+            if out.ename == CELL_TIMEOUT:
                 timed_out.append(label)
+            elif out.ename == DEADLINE_ERROR:
+                stopped.append(label)
             elif out.ename not in QUIET_ERRORS:
                 errors.append(f"{label}: {out.ename}: {_short(out.evalue)}")
     if errors:
@@ -140,6 +176,9 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
     if timed_out:
         row.flag("timeout", f"interrupted after {timeout} s in {', '.join(timed_out)} "
                             "(an endless loop?); the cells after it still ran")
+    if stopped:
+        row.flag("timeout", f"stopped at its grading deadline: {len(stopped)} cell(s) from "
+                            f"{stopped[0]} on were not run and score 0")
 
 
 def _failure(result: dict, timeout: int) -> tuple[str, str]:
@@ -199,7 +238,9 @@ class Grader:
         self.root, self.solutions, self.feedback_dir = Path(root), Path(solutions), feedback_dir
         self.timeout = timeout
         self.root.mkdir(parents=True, exist_ok=True)
-        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernel_socket))
+        self.judging = judging(self.solutions)
+        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernel_socket,
+                                                      self.judging))
         self.releases: dict[str, NotebookNode] = {}
         if prepared is not None:
             self._copy_course(Path(prepared))
@@ -242,8 +283,23 @@ class Grader:
                 raise Ungradable("nbgrader generate_assignment failed on the solution: "
                                  + _short(result.get("error", "")))
             path = self.root / "release" / notebook / f"{notebook}.ipynb"
+            self._load_checks(notebook)
             self.releases[notebook] = nbformat.read(path, as_version=4)
         return self.releases[notebook]
+
+    def _load_checks(self, notebook: str) -> None:
+        """Import the checks this grader will judge ``notebook`` with, or say why it can't."""
+        from ..checks.core import load_checks
+
+        settings = self.judging.get(notebook)
+        if settings is None:
+            raise Ungradable(f"{notebook}'s solution creates no Checker: nothing to judge with")
+        try:
+            load_checks(settings["name"], settings.get("module"))
+        except Exception as exc:  # noqa: BLE001 - a broken or missing check module
+            raise Ungradable(f"cannot load the checks of {notebook} (module "
+                             f"{settings.get('module') or settings['name']}): "
+                             f"{type(exc).__name__}: {_short(exc)}") from None
 
     def grade(self, student: str, notebook: str, path: Path) -> GradeRow:
         """Grade one submission; never raises for anything the submission does."""

@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   course:
+#     grade_seconds: 30
 #   jupytext:
 #     text_representation:
 #       extension: .py

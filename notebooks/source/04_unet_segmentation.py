@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   course:
+#     grade_seconds: 60
 #     datasets: [bbbc039]
 #   jupytext:
 #     text_representation:

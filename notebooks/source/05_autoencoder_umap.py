@@ -1,5 +1,7 @@
 # ---
 # jupyter:
+#   course:
+#     grade_seconds: 60
 #   jupytext:
 #     text_representation:
 #       extension: .py
