@@ -157,13 +157,13 @@ def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
     ``namespace`` is the notebook's ``globals()`` inline, or under grading a
     :class:`~.remote.RemoteNamespace`: the same judging code gives both verdicts.
     """
-    missing = [p for p in spec.params if p not in namespace]
-    if missing:
-        names = ", ".join(f"`{p}`" for p in missing)
-        return False, (f"{names} not defined yet: write the exercise cell so that it "
-                       "sets it (replace `raise NotImplementedError()`), then run it and "
-                       "the cells above it.")
     try:
+        missing = [p for p in spec.params if p not in namespace]
+        if missing:
+            names = ", ".join(f"`{p}`" for p in missing)
+            return False, (f"{names} not defined yet: write the exercise cell so that it "
+                           "sets it (replace `raise NotImplementedError()`), then run it and "
+                           "the cells above it.")
         spec.func(**{p: namespace[p] for p in spec.params})
     except CheckFailed as exc:
         return False, str(exc)

@@ -99,7 +99,9 @@ class RemoteNamespace(Mapping):
     def _get(self, name: str) -> tuple[bool, Any]:
         if name not in self._seen:
             answer = self.channel.request("get", name=name)
-            self._seen[name] = (bool(answer["found"]), answer["value"])
+            if not (isinstance(answer, dict) and isinstance(answer.get("found"), bool)):
+                raise wire.WireError(f"the kernel's answer for `{name}` is not readable")
+            self._seen[name] = (answer["found"], answer.get("value"))
         return self._seen[name]
 
     def __contains__(self, name: object) -> bool:
