@@ -365,6 +365,7 @@ def test_validate_fails_and_explains_an_unanswered_notebook(demo_built, monkeypa
 def test_fresh_kernels_grade_the_same(demo_built, monkeypatch, tmp_path, capsys):
     """--fresh-kernels (no forking) gives the solved and the untouched notebook their marks."""
     monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.syspath_prepend(str(FIXTURE))  # the grader judges with demo_checks too
     for who, built in (("solved", demo_built / "solutions"), ("untouched", demo_built)):
         (tmp_path / "subs" / who).mkdir(parents=True)
         (tmp_path / "subs" / who / f"{DEMO}.ipynb").write_bytes(
