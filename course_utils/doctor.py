@@ -174,6 +174,13 @@ def check_cache() -> list[Line]:
     if free_gb < MIN_FREE_GB:
         disk = Line("WARN", "disk", f"only {free_gb:.1f} GiB free at {probe}",
                     f"free space or set COURSE_CACHE_DIR to a disk with ≥ {MIN_FREE_GB:.0f} GiB")
+    from .data.locations import cache_in_mirror
+
+    mirror = cache_in_mirror()
+    if mirror is not None:  # never probed: a mirror is not written, not even a test file
+        return [disk, Line("FAIL", "cache", f"{folder} lies inside the read-only data folder "
+                           f"{mirror} (COURSE_DATA_DIRS), so nothing is fetched",
+                           "point COURSE_CACHE_DIR at a folder of its own outside it")]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder):

@@ -8,9 +8,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.server
+import io
 import os
+import pickle
+import pwd
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -155,3 +159,66 @@ def read_only(folder: Path):
         yield
     finally:
         subprocess.run([chattr, "-i", str(folder)], check=True)
+
+
+@contextlib.contextmanager
+def world_dir():
+    """A temporary folder every user may enter (pytest's tmp_path lies under a 0700 folder)."""
+    folder = Path(tempfile.mkdtemp(prefix="course-data-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def nobody_ids() -> tuple[int, int]:
+    """The uid and gid of the unprivileged user ``nobody``; skip where there is none."""
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user 'nobody' to test what another user may read")
+    return entry.pw_uid, entry.pw_gid
+
+
+def as_other_user(func):
+    """``func()``'s result as seen by a user who is not the files' owner.
+
+    Not root: run here (chmod 000 already stops this user). Root reads everything, so a forked
+    child drops to ``nobody`` and sends the result back; the modules it needs must already be
+    imported, since nobody may not read this interpreter's library. Exceptions come back as
+    their type name and message: ("ok" or "error", result or message, what was printed).
+    """
+    if os.geteuid() != 0:
+        return _outcome(func)
+    uid, gid = nobody_ids()
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read_fd)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            payload = pickle.dumps(_outcome(func))
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}", ""))
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(payload)
+        os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as inp:
+        data = inp.read()
+    os.waitpid(pid, 0)
+    return pickle.loads(data)
+
+
+def _outcome(func) -> tuple[str, object]:
+    """("ok", result) or ("error", "Type: message"), with what func printed on stdout/stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            result: tuple[str, object] = ("ok", func())
+        except Exception as exc:  # noqa: BLE001 - the caller asserts on it
+            result = ("error", f"{type(exc).__name__}: {exc}")
+    return (*result, out.getvalue() + err.getvalue())

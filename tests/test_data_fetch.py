@@ -5,20 +5,26 @@ from __future__ import annotations
 import errno
 import io
 import os
+import shutil
+import subprocess
 import threading
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 from data_fixtures import (
+    as_other_user,
     closed_port_url,
     data_cli,
     dataset_entry,
     isolate,
     leftovers,
+    nobody_ids,
     read_only,
     running_server,
     sha,
+    world_dir,
     write_manifest,
 )
 
@@ -299,11 +305,24 @@ def test_status_and_verify(toyset, data_env, capsys):
     fetch("toy", ["a.bin"], progress=False)
     name, status, detail = dataset_status()[0]
     assert (name, status) == ("toy", "cached") and "1 of 3 files" in detail
+    fetch("toy", progress=False)
     assert data_cli(["verify"]) == 0
+    assert "3 files checked, 0 bad, 0 missing" in capsys.readouterr().out
     (data_env["cache"] / "toy" / "a.bin").write_bytes(b"bit rot")
     assert data_cli(["verify"]) == 1
     out = capsys.readouterr().out
     assert "BAD" in out and str(data_env["cache"] / "toy" / "a.bin") in out
+
+
+def test_verify_counts_and_names_missing_files(toyset, data_env, capsys):
+    fetch("toy", ["a.bin"], progress=False)
+    assert data_cli(["verify"]) == 1, "a file missing from every place fails the check"
+    out = capsys.readouterr().out
+    assert "MISSING  toy: sub/b.bin" in out and "MISSING  toy: pack.zip" in out
+    assert "1 files checked, 0 bad, 2 missing" in out and "course-utils data fetch" in out
+    (data_env["cache"] / "toy" / "a.bin").unlink()
+    assert data_cli(["verify", "toy"]) == 1
+    assert "MISSING  toy: all 3 files" in capsys.readouterr().out
 
 
 def test_cli_list_path_and_errors(toyset, data_env, capsys):
@@ -416,3 +435,148 @@ def test_setup_cell_says_where_the_data_is_or_how_to_get_it(toyset, data_env, mo
     announce("toy")
     out = capsys.readouterr().out
     assert "Data 'toy' is not available here" in out and "course-utils data fetch toy" in out
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for the test (restored after); returns the setter."""
+    before = os.umask(0o022)
+    yield os.umask
+    os.umask(before)
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """Permission bits of everything under ``folder`` (and itself), by relative path."""
+    found = {".": folder.stat().st_mode & 0o777}
+    found.update({str(p.relative_to(folder)): p.stat().st_mode & 0o777 for p in folder.rglob("*")})
+    return found
+
+
+def test_cached_files_get_a_normal_files_mode(toyset, data_env, umask):
+    umask(0o022)
+    paths = fetch("toy", progress=False)
+    assert paths["a.bin"].stat().st_mode & 0o777 == 0o644, "downloads respect the umask"
+    assert (paths["unpacked"] / "pack" / "one.txt").stat().st_mode & 0o777 == 0o644
+    assert paths["unpacked"].stat().st_mode & 0o777 == 0o755, "so does an extracted folder"
+    stamps = data_env["cache"] / ".stamps" / "toy.json"
+    assert stamps.stat().st_mode & 0o777 == 0o644
+
+
+def test_staged_folder_is_readable_by_every_user(toyset, data_env, umask, monkeypatch):
+    """Whatever the umask, `fetch --into DIR` leaves DIR a+rX; another user can read it."""
+    umask(0o077)
+    with world_dir() as world:
+        hub = world / "hub"
+        assert data_cli(["fetch", "toy", "--into", str(hub), "--quiet"]) == 0
+        bits = modes(hub)
+        assert all(mode & 0o444 == 0o444 for mode in bits.values()), bits
+        assert all(bits[rel] & 0o111 == 0o111 for rel in bits if (hub / rel).is_dir()), bits
+        staged = hub / "toy" / "sub" / "b.bin"
+        (data_env["cache"] / "toy").mkdir(parents=True)
+        (data_env["cache"] / "toy" / "a.bin").write_bytes(ALPHA)  # a copy, not a download
+        (hub / "toy" / "a.bin").unlink()
+        assert data_cli(["fetch", "toy", "--into", str(hub), "--quiet"]) == 0
+        assert (hub / "toy" / "a.bin").stat().st_mode & 0o444 == 0o444
+        if os.geteuid() != 0:
+            return
+        nobody_ids()
+        runuser = shutil.which("runuser")
+        if runuser is None:
+            pytest.skip("running as root without runuser: cannot read as another user")
+        seen = subprocess.run([runuser, "-u", "nobody", "--", "cat", str(staged)],
+                              capture_output=True, timeout=30, check=False)
+        assert seen.returncode == 0 and seen.stdout == BETA, seen.stderr
+
+
+def _unreadable_mirror(world: Path, monkeypatch) -> Path:
+    """Mirror, cache and manifest in ``world``, where another user may go; the mirror's copy
+    of toy's a.bin exists but may not be read. Offline."""
+    from course_utils.data.manifest import load_manifest
+
+    mirror = world / "mirror" / "toy"
+    mirror.mkdir(parents=True)
+    (mirror / "a.bin").write_bytes(ALPHA)
+    (mirror / "a.bin").chmod(0)
+    (world / "cache").mkdir(mode=0o777)
+    (world / "cache").chmod(0o777)
+    manifest = Path(shutil.copy(os.environ["COURSE_DATA_MANIFEST"], world / "manifest.yaml"))
+    manifest.chmod(0o644)
+    for var, value in (("COURSE_DATA_DIRS", world / "mirror"), ("COURSE_CACHE_DIR",
+                       world / "cache"), ("COURSE_DATA_MANIFEST", manifest)):
+        monkeypatch.setenv(var, str(value))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    load_manifest()  # parsed here: another user may not read the YAML library's files
+    return mirror / "a.bin"
+
+
+def test_unreadable_mirror_file_names_the_file_and_the_fix(toyset, data_env, monkeypatch):
+    with world_dir() as world:
+        locked = _unreadable_mirror(world, monkeypatch)
+        status, rc, printed = as_other_user(lambda: data_cli(["fetch", "toy"]))
+        checked = as_other_user(lambda: data_cli(["verify", "toy"]))
+    assert (status, rc) == ("ok", 1), printed
+    assert "Traceback" not in printed and "PermissionError" not in printed
+    assert f"mirror {locked}: not readable (permission denied)" in printed, printed
+    assert f"`chmod -R a+rX {world / 'mirror'}`" in printed and "instructor" in printed
+    assert checked[:2] == ("ok", 1), checked
+    assert f"BAD      toy: {locked} (not readable (Permission denied))" in checked[2], checked
+
+
+def test_unreadable_mirror_file_is_fetched_again_with_network(toyset, data_env, monkeypatch):
+    with world_dir() as world:
+        _unreadable_mirror(world, monkeypatch)
+        monkeypatch.delenv("COURSE_OFFLINE")
+        monkeypatch.setenv("COURSE_CACHE_DIR", str(world / "warm-up"))
+        fetch("toy", ["sub/b.bin"], progress=False)  # loads what a download imports
+        monkeypatch.setenv("COURSE_CACHE_DIR", str(world / "cache"))
+        status, path, printed = as_other_user(
+            lambda: fetch("toy", ["a.bin"], progress=False)["a.bin"])
+    assert status == "ok" and path == world / "cache" / "toy" / "a.bin", (path, printed)
+
+
+def test_stale_temporaries_are_removed_by_the_next_fetch_and_reported(toyset, data_env,
+                                                                      capsys):
+    from filelock import FileLock
+
+    fetch("toy", progress=False)
+    folder = data_env["cache"] / "toy"
+    hour_ago = time.time() - 3600
+    stale = [folder / ".a.bin-k1ll3d_1", folder / "sub" / ".b.bin-abcdefgh"]
+    fresh = folder / ".a.bin-stillbsy"  # a fetch that is writing it right now
+    others = [folder / ".a.bin-notes", folder / "a.bin-12345678", folder / ".keep-abcdefgh"]
+    for path in [*stale, fresh, *others]:
+        path.write_bytes(b"partial")
+    half = folder / ".unpacked-extract-a1b2c3d4"
+    (half / "pack").mkdir(parents=True)
+    for path in [*stale, half, *others]:
+        os.utime(path, (hour_ago, hour_ago))
+    assert data_cli(["verify", "toy"]) == 0, "partial files are reported, not failed"
+    out = capsys.readouterr().out
+    assert all(f"PARTIAL  {p} " in out for p in [*stale, fresh, half]), out
+    assert not any(f"PARTIAL  {p} " in out for p in others) and "4 partial" in out
+
+    (folder / "a.bin").unlink()  # the next fetch has something to write
+    with FileLock(str(folder / ".fetch.lock")):  # ... but another fetch holds the folder
+        dest = data_env["cache"].parent / "hub"
+        fetch("toy", ["a.bin"], into=dest)  # writes elsewhere: the cache is left alone
+    assert all(p.exists() for p in stale)
+    fetch("toy", ["a.bin"], progress=False)
+    assert not any(p.exists() for p in [*stale, half])
+    assert fresh.exists() and all(p.exists() for p in others)
+
+
+def test_a_cache_inside_a_mirror_never_writes_there(toyset, data_env, monkeypatch):
+    mirror = data_env["mirror"]
+    (mirror / "toy").mkdir()
+    (mirror / "toy" / "a.bin").write_bytes(b"garbage")
+    before = {p: p.read_bytes() for p in mirror.rglob("*") if p.is_file()}
+    for cache in (mirror, mirror / "cache"):
+        monkeypatch.setenv("COURSE_CACHE_DIR", str(cache))
+        with pytest.raises(DatasetUnavailable) as info:
+            fetch("toy", progress=False)
+        assert "COURSE_CACHE_DIR lies inside a COURSE_DATA_DIRS folder" in str(info.value)
+        assert str(mirror) in info.value.fix
+        assert data_cli(["verify"]) == 1  # reads the mirror, writes no stamps there
+        after = {p: p.read_bytes() for p in mirror.rglob("*") if p.is_file()}
+        assert after == before and not (mirror / "cache").exists()
+    assert not toyset.hits

@@ -10,7 +10,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from data_fixtures import dataset_entry, isolate, sha, write_manifest
+from data_fixtures import as_other_user, dataset_entry, isolate, sha, world_dir, write_manifest
 
 from course_utils.data import (
     decode_mask,
@@ -122,6 +122,58 @@ def test_nuclei_fields_fall_back_loudly(data_env, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert fields.split == "synthetic" and fields.images.shape == (1, 520, 696)
     assert "GENERATED" in out and "not BBBC039" in out and "COURSE_OFFLINE" in out
+
+
+def _first_val_field() -> str:
+    """The name of the first field of BBBC039's validation split (shipped in the package)."""
+    from course_utils.data.locations import BUNDLED_DIR
+
+    return (BUNDLED_DIR / "bbbc039" / "splits" / "validation.txt").read_text().split()[0]
+
+
+def test_fallback_banner_names_the_cause_of_each_missing_file(data_env, monkeypatch, capsys):
+    field = _first_val_field()
+    images = data_env["mirror"] / "bbbc039" / "images"
+    images.mkdir(parents=True)
+    (images / f"{field}.tif").write_bytes(b"not the pinned image")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert nuclei_fields("val", n=1).split == "synthetic"
+    why = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Why:"))
+    assert why == (f"Why: corrupt copy in a mirror, not downloaded (COURSE_OFFLINE=1): "
+                   f"images/{field}.tif; absent, not downloaded (COURSE_OFFLINE=1): "
+                   f"masks/{field}.png."), why
+
+
+def test_fallback_banner_groups_many_files_by_cause():
+    from course_utils.data import DatasetUnavailable
+    from course_utils.data.fallback import _banner
+
+    missing = {f"images/f{i}.tif": "absent, not downloaded (COURSE_OFFLINE=1)" for i in range(5)}
+    exc = DatasetUnavailable("bbbc039", "could not get images/f0.tif", [], "fix it", missing)
+    assert ("Why: absent, not downloaded (COURSE_OFFLINE=1): 5 files: images/f0.tif, "
+            "images/f1.tif, images/f2.tif and 2 more.") in _banner(exc, 5, "val")
+
+
+def test_unreadable_mirror_falls_back_loudly_with_the_fix(monkeypatch):
+    from course_utils.data.manifest import load_manifest
+
+    for var in ("COURSE_DATA_MANIFEST", "COURSE_DATA_DIRS", "COURSE_CACHE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    load_manifest()
+    synthetic_nuclei(1)  # imported here: another user may not read the libraries' files
+    field = _first_val_field()
+    with world_dir() as world:
+        for sub, ext in (("images", "tif"), ("masks", "png")):
+            (world / "mirror" / "bbbc039" / sub).mkdir(parents=True)
+            (world / "mirror" / "bbbc039" / sub / f"{field}.{ext}").write_bytes(b"x")
+            (world / "mirror" / "bbbc039" / sub / f"{field}.{ext}").chmod(0)
+        monkeypatch.setenv("COURSE_DATA_DIRS", str(world / "mirror"))
+        monkeypatch.setenv("COURSE_CACHE_DIR", str(world / "cache"))
+        monkeypatch.setenv("COURSE_OFFLINE", "1")
+        status, split, printed = as_other_user(lambda: nuclei_fields("val", n=1).split)
+    assert (status, split) == ("ok", "synthetic"), printed
+    assert "GENERATED" in printed and "a copy here may not be read (permissions)" in printed
+    assert f"chmod -R a+rX {world / 'mirror'}" in printed, printed
 
 
 def _in_mirror(data_env, tmp_path, monkeypatch, name, path, data, **extra):

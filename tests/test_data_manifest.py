@@ -129,3 +129,25 @@ def test_unknown_dataset(shipped):
     with pytest.raises(UnknownDataset) as info:
         shipped.get("bbbc38")
     assert "did you mean 'bbbc039'" in str(info.value) and "data_manifest.yaml" in str(info.value)
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda p: p.write_bytes(b"version: 1\ndatasets: []\n# caf\xe9 latin-1\n"),
+     ["is not UTF-8 text", "line 3", "0xe9", "Fix: save it as UTF-8"]),
+    (lambda p: p.mkdir(), ["it is a directory", "Fix:", "COURSE_DATA_MANIFEST"]),
+])
+def test_unreadable_manifest_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys, make,
+                                                         words):
+    from data_fixtures import data_cli
+
+    manifest = tmp_path / "manifest.yaml"
+    make(manifest)
+    monkeypatch.setenv("COURSE_DATA_MANIFEST", str(manifest))
+    with pytest.raises(ManifestError) as info:
+        load_manifest()
+    message = str(info.value)
+    assert "\n" not in message and str(manifest) in message
+    for word in words:
+        assert word in message, message
+    assert data_cli(["list"]) == 1
+    assert capsys.readouterr().err.strip() == message

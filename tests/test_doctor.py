@@ -57,3 +57,13 @@ def test_slow_torch_import_is_a_warning_not_a_reinstall():
     lines = doctor.check_torch_and_device({"timeout": 8.0})
     assert [x.status for x in lines] == ["WARN", "WARN"]
     assert "more than 8 s" in lines[0].detail
+
+
+def test_cache_inside_a_mirror_fails_without_writing_there(tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setenv("COURSE_DATA_DIRS", str(mirror))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(mirror / "cache"))
+    disk, cache = doctor.check_cache()
+    assert cache.status == "FAIL" and str(mirror) in cache.detail
+    assert "COURSE_CACHE_DIR" in cache.fix and list(mirror.iterdir()) == []

@@ -33,3 +33,23 @@ def test_colab_links_all_point_at_the_one_repository():
     repo = project.REPO_URL.removeprefix("https://github.com/")
     assert all(f"/github/{repo}/blob/{project.REPO_BRANCH}/" in link for link in links)
     assert project.pip_requirement().split("@ ", 1)[1] in README
+
+
+def _shell_blocks(text: str) -> list[str]:
+    """The bash/sh/shell code blocks of a markdown text."""
+    return re.findall(r"```(?:bash|sh|shell|console)\n(.*?)```", text, flags=re.S)
+
+
+def test_documented_course_utils_commands_keep_their_exit_status():
+    """No `course-utils ... | cmd` in the docs' shell examples, unless the block sets pipefail:
+    a pipe reports the last command's status, so a failing fetch or verify would look fine."""
+    docs = [REPO / "README.md", REPO / "deploy" / "README.md", *(REPO / "docs").glob("*.md")]
+    piped = []
+    for doc in docs:
+        for block in _shell_blocks(doc.read_text()):
+            if re.search(r"set -\w*o pipefail", block):
+                continue
+            piped += [f"{doc.name}: {line.strip()}" for line in block.splitlines()
+                      if "course-utils" in line and re.search(r"(?<!\|)\|(?!\|)",
+                                                              line.split("#")[0])]
+    assert not piped, "pipes hide a failing exit status:\n" + "\n".join(piped)

@@ -5,7 +5,7 @@ Where files come from, in order: files shipped in this package; each folder of
 the cache ``COURSE_CACHE_DIR`` (default: the user cache folder); then the public address.
 Every file is checked against its sha256. ``COURSE_OFFLINE=1`` forbids the network.
 Failures raise :class:`DatasetUnavailable`, whose message names the dataset, what was tried
-and the fix.
+and the fix (its ``missing`` says why each missing file is missing).
 
 Loaders (shapes and dtypes):
 
@@ -34,7 +34,8 @@ Plumbing: ``fetch(name, files=None, into=None) -> {relpath: Path}`` (all or noth
 ``dataset_dir(name, files=None) -> Path`` (without ``files``: as much of the dataset as can be
 had, with an ``IncompleteDataset`` warning when part is missing), ``dataset_status() ->
 [(name, status, detail)]`` (bundled / mirrored / cached / missing, no network),
-``announce(name)`` (fetch and print where it is, or why not), ``verify_present()``,
+``announce(name)`` (fetch and print where it is, or why not), ``verify_present() ->
+Verification`` (bad, unreadable and missing files, partial files left by a killed fetch),
 ``load_manifest()``, ``cache_dir()``, ``mirror_dirs()``.
 Names resolve lazily, so importing this package stays cheap.
 """

@@ -1,8 +1,9 @@
 """Extract an archive once, atomically: a folder with a marker, or nothing at all.
 
-The archive is unpacked into a temporary sibling folder which is renamed into place, then a
-marker holding the archive's sha256 is written inside. A folder without that marker (an
-interrupted run) is replaced; a folder with it is used as it is, so extraction is idempotent.
+The archive is unpacked into a temporary sibling folder (see :mod:`.tempfiles`) which is
+renamed into place, then a marker holding the archive's sha256 is written inside. A folder
+without that marker (an interrupted run) is replaced; a folder with it is used as it is, so
+extraction is idempotent.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
+
+from .tempfiles import temporary_folder
 
 MARKER = ".course_extracted"
 
@@ -29,8 +31,7 @@ def extract(archive: Path, folder: Path, sha256: str) -> Path:
     """Unpack ``archive`` (zip or tar[.gz]) into ``folder`` unless that is already done."""
     if extracted(folder, sha256):
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-extract-"))
+    tmp = temporary_folder(folder, "extract")
     try:
         _unpack(archive, tmp)
         (tmp / MARKER).write_text(sha256 + "\n")

@@ -4,7 +4,8 @@
   course-utils data fetch NAME... | --all [--into DIR]
                                                get (and verify) datasets; --into stages a
                                                folder to list in COURSE_DATA_DIRS
-  course-utils data verify [NAME...]           re-hash every present file; exit 1 if any is bad
+  course-utils data verify [NAME...]           re-hash every present file; exit 1 if any is
+                                               bad or missing
   course-utils data path NAME                  the folder(s) holding a dataset (no fetching)
 """
 
@@ -25,7 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     fetch.add_argument("--into", metavar="DIR", type=Path,
                        help="also put the files in DIR/<dataset>/ (stage a shared folder)")
     fetch.add_argument("--quiet", action="store_true", help="no progress bars")
-    verify = sub.add_parser("verify", help="re-hash present files; non-zero exit if any is bad")
+    verify = sub.add_parser("verify",
+                            help="re-hash present files; non-zero exit if any is bad or missing")
     verify.add_argument("names", nargs="*", metavar="NAME", help="datasets (default: all)")
     path = sub.add_parser("path", help="print the folder holding a dataset")
     path.add_argument("name", metavar="NAME")
@@ -86,17 +88,46 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    """Re-hash present files; name the bad ones."""
+    """Re-hash present files; name the bad and missing ones and any leftover temporaries."""
     from .status import verify_present
+    from .tempfiles import STALE_S
 
-    checked, bad = verify_present(args.names or None)
-    for item in bad:
-        print(f"BAD  {item.dataset}: {item.path} (sha256 differs from the manifest)")
-    print(f"{checked} files checked, {len(bad)} bad")
-    if bad:
+    found = verify_present(args.names or None)
+    for item in found.bad:
+        print(f"BAD      {item.dataset}: {item.path} ({item.problem})")
+    for name, rel in _missing_lines(found.missing):
+        print(f"MISSING  {name}: {rel}")
+    for tmp in found.temporaries:
+        print(f"PARTIAL  {tmp} (left by an interrupted fetch)")
+    print(f"{found.checked} files checked, {len(found.bad)} bad, {len(found.missing)} missing"
+          + (f", {len(found.temporaries)} partial" if found.temporaries else ""))
+    if found.bad:
         print("Fix: delete the bad files (a cached copy is fetched again on next use) or "
-              "replace them in their mirror with `course-utils data fetch NAME --into DIR`.")
-    return 1 if bad else 0
+              "replace them in their mirror with `course-utils data fetch NAME --into DIR`; "
+              "make unreadable ones readable by all (`chmod -R a+rX DIR`).")
+    if found.missing:
+        print("Fix: get the missing files with `course-utils data fetch NAME` (add "
+              "`--into DIR` to complete a staged folder).")
+    if found.temporaries:
+        print("Partial files are harmless: the next fetch into their folder deletes them once "
+              f"they are {STALE_S // 60} minutes old, or delete them yourself.")
+    return 0 if found.ok else 1
+
+
+def _missing_lines(missing: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(dataset, what) lines for the missing files: each file, or "all N files" when the
+    whole dataset is missing."""
+    from .manifest import load_manifest
+
+    manifest = load_manifest()
+    by_dataset: dict[str, list[str]] = {}
+    for name, rel in missing:
+        by_dataset.setdefault(name, []).append(rel)
+    lines = []
+    for name, rels in by_dataset.items():
+        total = len(manifest.get(name).files)
+        lines += [(name, f"all {total} files")] if len(rels) == total else [(name, r) for r in rels]
+    return lines
 
 
 def _path(args: argparse.Namespace) -> int:

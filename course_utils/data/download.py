@@ -1,8 +1,9 @@
-"""One verified download (pooch underneath): temp file, progress bar, sha256, rename.
+"""One verified download (pooch streams it): temp file, progress bar, sha256, rename.
 
-pooch streams into a temporary file beside the destination, checks the sha256 and only then
-moves it into place; on any failure the temporary file is deleted. This module turns each
-failure into a :class:`DownloadFailed` with a kind the caller can explain.
+pooch streams into a temporary file beside the destination (named and permitted as every file
+of this layer, see :mod:`.tempfiles`); the sha256 is checked and only then is it moved into
+place; on any failure the temporary file is deleted. This module turns each failure into a
+:class:`DownloadFailed` with a kind the caller can explain.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import errno
 import shutil
 from pathlib import Path
+
+from .stamps import sha256_file
+from .tempfiles import write_atomically
 
 TIMEOUT_S = (15, 120)  # (connect, read): a venue without network fails in seconds
 CHUNK_BYTES = 1 << 16
@@ -33,9 +37,14 @@ def download(url: str, dest: Path, sha256: str, size: int | None = None,
     _check_room(dest.parent, size)
     downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=CHUNK_BYTES,
                                       timeout=TIMEOUT_S)
+
+    def fetch_verified(tmp: Path) -> None:
+        downloader(url, str(tmp), None)
+        if sha256_file(tmp) != sha256:
+            raise ValueError("sha256 mismatch")
+
     try:
-        pooch.retrieve(url, known_hash=f"sha256:{sha256}", fname=dest.name,
-                       path=dest.parent, downloader=downloader)
+        write_atomically(dest, fetch_verified)
     except requests.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "?"
         raise DownloadFailed("http", f"the server answered HTTP {status}") from exc

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 
 class DatasetUnavailable(RuntimeError):
-    """A dataset (or one of its files) could not be found, fetched or verified."""
+    """A dataset (or one of its files) could not be found, fetched or verified.
 
-    def __init__(self, dataset: str, what: str, tried: list[str], fix: str) -> None:
+    ``missing`` maps each file still missing to why ("corrupt copy in a mirror", "absent, not
+    downloaded: COURSE_OFFLINE=1", ...), so a fallback can say what really went wrong.
+    """
+
+    def __init__(self, dataset: str, what: str, tried: list[str], fix: str,
+                 missing: dict[str, str] | None = None) -> None:
         self.dataset, self.what, self.tried, self.fix = dataset, what, list(tried), fix
+        self.missing = dict(missing or {})
         lines = [f"Dataset {dataset!r}: {what}."]
         if tried:
             lines.append("Tried:")

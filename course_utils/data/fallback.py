@@ -32,8 +32,25 @@ def _banner(exc: DatasetUnavailable, count: int, split: str) -> str:
     return "\n".join([
         rule,
         f"WARNING: using {count} GENERATED nuclei fields for the {split!r} split, not BBBC039.",
-        f"Why: {exc.what} ({exc.tried[-1] if exc.tried else 'no source'}).",
+        f"Why: {_why(exc)}.",
         "Scores on generated fields are NOT comparable with published BBBC039 results.",
         f"To use the real data: {exc.fix}",
         rule,
     ])
+
+
+def _why(exc: DatasetUnavailable, shown: int = 3) -> str:
+    """The cause of each missing file (corrupt, unreadable, absent, offline...), grouped by
+    cause with a few names each; what failed and the last thing tried when no file is named."""
+    if not exc.missing:
+        return f"{exc.what} ({exc.tried[-1] if exc.tried else 'no source'})"
+    groups: dict[str, list[str]] = {}
+    for path, cause in exc.missing.items():
+        groups.setdefault(cause, []).append(path)
+    parts = []
+    for cause, paths in groups.items():
+        names = ", ".join(paths[:shown])
+        if len(paths) > shown:
+            names = f"{len(paths)} files: {names} and {len(paths) - shown} more"
+        parts.append(f"{cause}: {names}")
+    return "; ".join(parts)

@@ -5,6 +5,9 @@ Sources are tried in order for each file: files bundled in this package, each fo
 staging), then the file's public addresses. Every file is verified by sha256 wherever it comes
 from (once; see :mod:`.stamps`). Downloads into one folder are serialised by a file lock, so two
 kernels fetching the same dataset don't collide. ``COURSE_OFFLINE=1`` never touches the network.
+Mirrors are only ever read: a cache inside one is refused. A copy that exists but may not be
+read counts as missing (its folder and the fix are named). Before its first write into a folder,
+a fetch removes the temporaries that a killed fetch left there (see :mod:`.tempfiles`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import tempfile
+import stat
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,8 +25,9 @@ from typing import TYPE_CHECKING, TextIO
 from .archive import extract, extracted
 from .download import DownloadFailed, classify_os_error, download
 from .errors import DatasetUnavailable
-from .locations import BUNDLED_DIR, cache_dir, mirror_dirs, offline
+from .locations import BUNDLED_DIR, cache_dir, cache_in_mirror, mirror_dirs, offline
 from .stamps import Stamps
+from .tempfiles import STALE_S, open_to_all, remove, stale_temporaries, write_atomically
 
 if TYPE_CHECKING:  # the manifest (pydantic) loads on first use, keeping this import cheap
     from .manifest import DataFile, Dataset
@@ -31,7 +35,7 @@ if TYPE_CHECKING:  # the manifest (pydantic) loads on first use, keeping this im
 LOCK_TIMEOUT_S = 1800  # a large download by another kernel may take a while
 
 __all__ = ["DatasetUnavailable", "IncompleteDataset", "announce", "dataset_dir", "fetch",
-           "library_files", "root_of", "sources"]
+           "library_files", "root_of", "sources", "temporaries"]
 
 
 @dataclass(frozen=True)
@@ -68,14 +72,16 @@ def fetch(name: str, files: list[str] | None = None, *, into: str | Path | None 
     """Verified local paths of ``files`` of dataset ``name`` (all when None), fetching as needed.
 
     With ``into`` the files are also copied or downloaded into ``<into>/<name>/`` (staging a hub
-    folder). An archive's extracted folder is returned under its ``extract_to`` key. Raises
-    DatasetUnavailable (naming the sources tried and the fix) or UnknownDataset.
+    folder), which is then made readable by every user. An archive's extracted folder is
+    returned under its ``extract_to`` key. Raises DatasetUnavailable (naming the sources tried,
+    the cause for each missing file and the fix) or UnknownDataset.
     """
     from .manifest import load_manifest
 
     dataset = load_manifest().get(name)
     if dataset.bundled:
         return library_files(dataset)
+    _refuse_cache_in_mirror(name)
     entries = dataset.files if files is None else [dataset.file(f) for f in files]
     getter = _Getter(dataset, Path(into) if into is not None else None)
     result: dict[str, Path] = {}
@@ -94,6 +100,8 @@ def fetch(name: str, files: list[str] | None = None, *, into: str | Path | None 
                 result[entry.extract_to] = getter.extracted(entry, result[entry.path])
     finally:
         getter.stamps.save()
+    if getter.into is not None:
+        getter.share()
     return result
 
 
@@ -161,6 +169,56 @@ def library_files(dataset: Dataset) -> dict[str, Path]:
     return found
 
 
+def temporaries(dataset: Dataset, root: Path, min_age_s: float = 0) -> list[Path]:
+    """Temporaries left in ``root``'s folder of ``dataset`` (partial downloads, copies,
+    extractions) untouched for ``min_age_s``; only the folders where its files go are read."""
+    names: dict[PurePosixPath, set[str]] = {}
+    for entry in dataset.files:
+        for rel in filter(None, (entry.path, entry.extract_to)):
+            pure = PurePosixPath(rel)
+            names.setdefault(pure.parent, set()).add(pure.name)
+    base = root / dataset.name
+    return [tmp for sub, found in names.items()
+            for tmp in stale_temporaries(base / sub, found, min_age_s)]
+
+
+def _refuse_cache_in_mirror(name: str) -> None:
+    """Raise when COURSE_CACHE_DIR lies in a COURSE_DATA_DIRS folder: it would write there."""
+    mirror = cache_in_mirror()
+    if mirror is not None:
+        raise DatasetUnavailable(
+            name, "COURSE_CACHE_DIR lies inside a COURSE_DATA_DIRS folder, which is only ever "
+                  "read, so nothing is fetched",
+            [f"cache {cache_dir()}: inside the mirror {mirror}"],
+            f"point COURSE_CACHE_DIR at a folder of its own outside {mirror} "
+            "(e.g. export COURSE_CACHE_DIR=$HOME/.cache/course-utils).",
+        )
+
+
+def _unusable(path: Path) -> str | None:
+    """Why ``path`` can't be read as a file here ("not there", "not readable ..."), else None."""
+    try:
+        st = path.stat()
+    except PermissionError:
+        return "not readable (permission denied on a folder above it)"
+    except OSError:
+        return "not there"
+    if not stat.S_ISREG(st.st_mode):
+        return "not there"
+    if not os.access(path, os.R_OK):
+        return "not readable (permission denied)"
+    return None
+
+
+_HERE = {"corrupt": "corrupt copy in a mirror", "stale": "damaged cached copy (deleted)",
+         "unreadable": "a copy here may not be read (permissions)",
+         "bundled": "missing from the course package"}
+_THERE = {"offline": "not downloaded (COURSE_OFFLINE=1)", "network": "download failed (no network)",
+          "http": "download refused by the server", "mismatch": "download did not verify",
+          "truncated": "download cut off", "readonly": "not downloaded (folder not writable)",
+          "nospace": "not downloaded (disk full)", "io": "not downloaded (disk error)"}
+
+
 @dataclass
 class _Miss:
     """A file no folder holds (yet): what was tried and what went wrong."""
@@ -168,6 +226,12 @@ class _Miss:
     entry: DataFile
     tried: list[str]
     problems: set[str]
+
+    @property
+    def cause(self) -> str:
+        """Why this file is missing, in words: what is here, then what the download did."""
+        here = [text for kind, text in _HERE.items() if kind in self.problems] or ["absent"]
+        return ", ".join(here + [text for kind, text in _THERE.items() if kind in self.problems])
 
 
 def _with_progress(missing: list[_Miss], name: str, progress: bool) -> Iterable[_Miss]:
@@ -187,17 +251,36 @@ class _Getter:
         self.sources = sources(into)
         self.write = self.sources[0] if into is not None else self.sources[-1]
         self.stamps = Stamps(dataset.name)
+        self.misses: list[_Miss] = []  # files still missing, for the error's causes
+        self.unreadable: list[Path] = []  # folders holding copies we may not read
+        self.tidied = False
 
     def find(self, entry: DataFile) -> Path | _Miss:
         """The verified path of one file in some folder (copied when staging), or a miss."""
+        found = self._look(entry)
+        if isinstance(found, _Miss):
+            self.misses.append(found)
+        return found
+
+    def _look(self, entry: DataFile) -> Path | _Miss:
+        """The first good copy of ``entry`` in the sources, else the package, else a miss."""
         tried: list[str] = []
         problems: set[str] = set()
         for source in self.sources:
             path = source.path(self.dataset.name, entry.path)
-            if not path.is_file():
-                tried.append(f"{source.kind} {path}: not there")
+            why = _unusable(path)
+            if why is None:
+                try:
+                    good = self.stamps.check(path, entry.sha256)
+                except OSError as exc:
+                    why = f"not readable ({exc.strerror or exc})"
+            if why is not None:
+                tried.append(f"{source.kind} {path}: {why}")
+                if why.startswith("not readable"):
+                    problems.add("unreadable")
+                    self.unreadable.append(source.root)
                 continue
-            if self.stamps.check(path, entry.sha256):
+            if good:
                 return self._deliver(path, source, entry)
             problems.add("corrupt" if not source.ours else "stale")
             tried.append(f"{source.kind} {path}: sha256 mismatch (corrupt or outdated copy)"
@@ -227,6 +310,7 @@ class _Getter:
             if extracted(folder, entry.sha256) and (self.into is None or source == self.write):
                 return folder
         folder = self.write.path(self.dataset.name, entry.extract_to)
+        self._tidy()
         try:
             with self._lock():
                 return extract(archive, folder, entry.sha256)
@@ -249,15 +333,9 @@ class _Getter:
 
     def _copy_in(self, path: Path, entry: DataFile) -> Path:
         """Copy ``path`` into the writable folder atomically and verify the copy."""
+        self._tidy()
         dest = self.write.path(self.dataset.name, entry.path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}-")
-        os.close(fd)
-        try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, dest)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        write_atomically(dest, lambda tmp: shutil.copyfile(path, tmp))
         if not self.stamps.check(dest, entry.sha256, rehash=True):
             dest.unlink(missing_ok=True)
             raise self._unavailable(f"the copy of {entry.path} did not verify",
@@ -269,14 +347,19 @@ class _Getter:
         entry, tried, problems = miss.entry, miss.tried, miss.problems
         what = f"could not get {entry.path}"
         if entry.bundled:
-            raise self._unavailable(what, tried, problems | {"bundled"})
-        if offline():
+            problems.add("bundled")
+            raise self._unavailable(what, tried, problems)
+        if offline():  # then no missing file will be downloaded: say so for each
             tried.append("download: skipped, COURSE_OFFLINE=1 is set")
-            raise self._unavailable(what, tried, problems | {"offline"})
+            for pending in self.misses:
+                pending.problems.add("offline")
+            raise self._unavailable(what, tried, problems)
         dest = self.write.path(self.dataset.name, entry.path)
+        self._tidy()
         try:
             with self._lock():
                 if dest.is_file() and self.stamps.check(dest, entry.sha256):
+                    self.misses.remove(miss)
                     return dest  # another kernel fetched it while we waited
                 for url in self.dataset.urls(entry):
                     try:
@@ -288,6 +371,7 @@ class _Getter:
                             break
                         continue
                     self.stamps.record(dest, entry.sha256)
+                    self.misses.remove(miss)
                     return dest
         except OSError as exc:  # the lock itself: folder missing rights or room
             failure = classify_os_error(exc, dest.parent)
@@ -295,27 +379,58 @@ class _Getter:
             problems.add(failure.kind)
         raise self._unavailable(what, tried, problems)
 
-    def _lock(self):
+    def _lock(self, timeout: float = LOCK_TIMEOUT_S):
         """A file lock on this dataset's folder in the writable source."""
         from filelock import FileLock
 
         folder = self.write.root / self.dataset.name
         folder.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(folder / ".fetch.lock"), timeout=LOCK_TIMEOUT_S)
+        return FileLock(str(folder / ".fetch.lock"), timeout=timeout)
+
+    def _tidy(self) -> None:
+        """Once, before the first write: delete the temporaries a killed fetch left in the
+        writable folder (untouched for STALE_S), unless another fetch holds its lock now."""
+        if self.tidied:
+            return
+        self.tidied = True
+        if not (self.write.root / self.dataset.name).is_dir():
+            return
+        try:
+            with self._lock(timeout=0):
+                for tmp in temporaries(self.dataset, self.write.root, STALE_S):
+                    remove(tmp)
+        except OSError:  # filelock's Timeout is one: a live fetch may still use them
+            pass
+
+    def share(self) -> None:
+        """Make the staged folder readable by every user (what a shared folder is for)."""
+        try:
+            open_to_all(self.write.root / self.dataset.name)
+        except OSError as exc:
+            raise self._unavailable(
+                f"could not make {self.write.root} readable by every user",
+                [f"chmod {exc.filename}: {exc.strerror or exc}"], {"share"}) from exc
 
     def _unavailable(self, what: str, tried: list[str], problems: set[str]) -> DatasetUnavailable:
-        """The error for this dataset, with the fixes for the problems met."""
-        return DatasetUnavailable(self.dataset.name, what, tried,
-                                  _fixes(self.dataset.name, problems, self.write))
+        """The error for this dataset, with the fixes for the problems met and the cause of
+        each file still missing."""
+        return DatasetUnavailable(
+            self.dataset.name, what, tried,
+            _fixes(self.dataset.name, problems, self.write, self.unreadable),
+            {miss.entry.path: miss.cause for miss in self.misses})
 
 
-def _fixes(name: str, problems: set[str], write: Source) -> str:
+def _fixes(name: str, problems: set[str], write: Source, unreadable: list[Path]) -> str:
     """What to do, for each kind of problem met (most specific first)."""
     folder = "the --into folder" if write.kind == "staging" else "COURSE_CACHE_DIR"
     stage = (f"stage it on a machine with network (`course-utils data fetch {name} --into DIR`) "
              "and add DIR to COURSE_DATA_DIRS")
+    closed = list(dict.fromkeys(str(root) for root in unreadable)) or ["the data folder"]
     texts = {
         "bundled": "this file ships inside the course package: reinstall it (pip install -e .).",
+        "unreadable": f"{', '.join(closed)} holds a copy you may not read: ask its owner (on "
+                      "a hub, the instructor) to make it readable by everyone "
+                      f"(`chmod -R a+rX {closed[0]}`).",
         "corrupt": "a mirror holds a damaged copy: replace it (`course-utils data fetch "
                    f"{name} --into <that folder>` on a machine with network) or drop that "
                    "folder from COURSE_DATA_DIRS.",
@@ -331,6 +446,7 @@ def _fixes(name: str, problems: set[str], write: Source) -> str:
         "truncated": "the download was cut off: run it again on a steadier connection.",
         "io": f"check the disk and the permissions of {write.root}, then run it again.",
         "stale": "a damaged cached copy was deleted; run it again to fetch a fresh one.",
+        "share": f"run `chmod -R a+rX {write.root}` as the owner of its files.",
     }
     chosen = [texts[k] for k in texts if k in problems]
     return " ".join(chosen) or f"run `course-utils data fetch {name}`."

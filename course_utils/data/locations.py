@@ -31,6 +31,25 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("course-utils", appauthor=False))
 
 
+def cache_in_mirror() -> Path | None:
+    """The ``COURSE_DATA_DIRS`` folder that the cache is (or lies inside), else None.
+
+    Such a cache would write into, and delete from, a folder that must only be read; the
+    fetcher refuses to work with it and the stamps are then kept in memory only.
+    """
+    cache = _resolved(cache_dir())
+    for mirror in mirror_dirs():
+        root = _resolved(mirror)
+        if cache == root or root in cache.parents:
+            return mirror
+    return None
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute, links resolved as far as they exist."""
+    return Path(os.path.realpath(path))
+
+
 def offline() -> bool:
     """True when ``COURSE_OFFLINE`` forbids any network access."""
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")

@@ -12,8 +12,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from functools import lru_cache
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -158,11 +159,20 @@ def load_manifest() -> Manifest:
     """The validated manifest (parsed once per file version)."""
     path = manifest_path()
     try:
-        stamp = os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError as exc:
-        raise ManifestError(f"cannot read the data manifest {path}: {exc.strerror}. Fix: "
-                            f"reinstall the course package or unset {MANIFEST_ENV}.") from exc
-    return _parse(path, stamp)
+        raise _unreadable(path, exc.strerror) from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise _unreadable(path, "it is a directory, not a file" if stat.S_ISDIR(st.st_mode)
+                          else "it is not a regular file")
+    return _parse(path, st.st_mtime_ns)
+
+
+def _unreadable(path: str, why: str | None) -> ManifestError:
+    """The error for a manifest that can't be read at all."""
+    return ManifestError(f"cannot read the data manifest {path}: {why}. Fix: reinstall the "
+                         f"course package, or point {MANIFEST_ENV} at a manifest file (or "
+                         "unset it).")
 
 
 @lru_cache(maxsize=4)
@@ -171,11 +181,17 @@ def _parse(path: str, _mtime_ns: int) -> Manifest:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(path, encoding="utf-8") as fh:
-        try:
-            raw = yaml.load(fh, Loader=loader)
-        except yaml.YAMLError as exc:
-            raise ManifestError(f"{path} is not valid YAML: {exc}. Fix the syntax there.") from exc
+    try:
+        data = Path(path).read_bytes()
+        raw = yaml.load(data.decode("utf-8"), Loader=loader)
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror) from exc
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ManifestError(f"{path} is not UTF-8 text (line {line} has the byte "
+                            f"{data[exc.start]:#04x}). Fix: save it as UTF-8.") from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path} is not valid YAML: {exc}. Fix the syntax there.") from exc
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:

@@ -6,13 +6,12 @@ scipy CSR), ``obs_names`` are cell barcodes, ``var_names`` gene symbols (made un
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .fetch import fetch
 from .locations import cache_dir
+from .tempfiles import write_atomically
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -52,13 +51,7 @@ def converted_h5ad(extracted: Path) -> Path:
         if out.is_file():
             return out
         adata = _read_mtx(_mtx_folder(extracted))
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".convert-", suffix=".h5ad")
-        os.close(fd)
-        try:
-            adata.write_h5ad(tmp)
-            os.replace(tmp, out)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        write_atomically(out, adata.write_h5ad)
     return out
 
 

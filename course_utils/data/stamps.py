@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
-from .locations import cache_dir
+from .locations import cache_dir, cache_in_mirror
+from .tempfiles import write_atomically
 
 _MEMORY: dict[str, dict[str, list]] = {}
 CHUNK = 1 << 20
@@ -76,26 +75,18 @@ class Stamps:
             self.dirty = True
 
     def save(self) -> None:
-        """Write the record atomically; silently stay in memory when the cache is read-only."""
-        if not self.dirty:
+        """Write the record atomically; silently stay in memory when the cache is read-only
+        (or lies in a mirror, which is never written)."""
+        if not self.dirty or cache_in_mirror() is not None:
             return
-        tmp = None
+        merged = {**_read(self.file), **self.records}
+        for key in self.forgotten - self.records.keys():
+            merged.pop(key, None)
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            merged = {**_read(self.file), **self.records}
-            for key in self.forgotten - self.records.keys():
-                merged.pop(key, None)
-            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".stamps-")
-            with os.fdopen(fd, "w") as fh:
-                json.dump(merged, fh)
-            os.replace(tmp, self.file)
-            tmp = None
+            write_atomically(self.file, lambda tmp: tmp.write_text(json.dumps(merged)))
             self.dirty = False
         except OSError:
             pass
-        finally:
-            if tmp:
-                Path(tmp).unlink(missing_ok=True)
 
 
 def _read(file: Path) -> dict[str, list]:

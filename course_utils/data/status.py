@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatasetUnavailable
-from .fetch import PACKAGE, Source, library_files, sources
+from .fetch import PACKAGE, Source, library_files, sources, temporaries
 from .manifest import Dataset, load_manifest
 from .stamps import Stamps
 
@@ -16,10 +16,28 @@ _KIND_STATUS = {"mirror": "mirrored", "cache": "cached"}
 
 @dataclass
 class BadFile:
-    """A present file whose bytes do not match the manifest's sha256."""
+    """A present file that can't be used: its bytes differ from the manifest's sha256, or it
+    may not be read (``problem`` says which)."""
 
     dataset: str
     path: Path
+    problem: str = "sha256 differs from the manifest"
+
+
+@dataclass
+class Verification:
+    """What ``verify`` found: files checked, bad or unreadable copies, files no place holds
+    (dataset, relpath) and temporaries an interrupted fetch left behind."""
+
+    checked: int = 0
+    bad: list[BadFile] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    temporaries: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file is present and good (temporaries are only reported)."""
+        return not (self.bad or self.missing)
 
 
 def dataset_status() -> list[tuple[str, str, str]]:
@@ -84,21 +102,35 @@ def present_files(name: str) -> dict[str, Path]:
     return {rel: hit[1] for rel, hit in found.items() if hit is not None}
 
 
-def verify_present(names: list[str] | None = None) -> tuple[int, list[BadFile]]:
-    """Re-hash every present copy of every file (all places); (files checked, bad files)."""
+def verify_present(names: list[str] | None = None) -> Verification:
+    """Re-hash every present copy of every file (all places); name the missing files and the
+    temporaries left in any place."""
     manifest = load_manifest()
     datasets = [manifest.get(n) for n in names] if names else manifest.datasets
-    checked, bad = 0, []
+    found = Verification()
     for dataset in datasets:
-        if dataset.bundled:
-            continue
-        stamps = Stamps(dataset.name)
-        for entry in dataset.files:
-            for source in _places(entry.bundled):
-                path = source.path(dataset.name, entry.path)
-                if path.is_file():
-                    checked += 1
-                    if not stamps.check(path, entry.sha256, rehash=True):
-                        bad.append(BadFile(dataset.name, path))
-        stamps.save()
-    return checked, bad
+        if not dataset.bundled:
+            _verify_dataset(dataset, found)
+    return found
+
+
+def _verify_dataset(dataset: Dataset, found: Verification) -> None:
+    """Add what one dataset's files and places hold to ``found``."""
+    stamps = Stamps(dataset.name)
+    for entry in dataset.files:
+        present = [p for s in _places(entry.bundled)
+                   if (p := s.path(dataset.name, entry.path)).is_file()]
+        if not present:
+            found.missing.append((dataset.name, entry.path))
+        for path in present:
+            found.checked += 1
+            try:
+                good = stamps.check(path, entry.sha256, rehash=True)
+            except OSError as exc:
+                found.bad.append(BadFile(dataset.name, path, f"not readable ({exc.strerror})"))
+                continue
+            if not good:
+                found.bad.append(BadFile(dataset.name, path))
+    stamps.save()
+    for source in sources():
+        found.temporaries += temporaries(dataset, source.root)
