@@ -56,6 +56,7 @@ class CheckSpec:
 
 
 _REGISTRY: dict[str, dict[str, CheckSpec]] = {}
+_GRADING_SECRET: list[str] = []  # set in the grader's process only, never in a kernel
 
 
 def register(notebook: str, name: str, why: str, hidden: bool = False) -> Callable:
@@ -71,6 +72,23 @@ def register(notebook: str, name: str, why: str, hidden: bool = False) -> Callab
         return func
 
     return wrap
+
+
+def set_grading_secret(secret: str | None) -> None:
+    """Make :func:`hidden_seed` draw from ``secret`` (the grader's, per batch); None: inline."""
+    _GRADING_SECRET[:] = [secret] if secret else []
+
+
+def hidden_seed(seed: int) -> int:
+    """The random seed of a hidden check's inputs.
+
+    ``seed`` itself inline; in the grader, a number derived from the batch's secret, so the
+    inputs of a hidden check can't be read from this package before grading.
+    """
+    if not _GRADING_SECRET:
+        return seed
+    digest = hashlib.sha256(f"{_GRADING_SECRET[0]}:{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def expect(condition: object, hint: str) -> None:
