@@ -101,6 +101,17 @@ for path in glob.glob('../../../**/99_demo.ipynb', recursive=True):
     print('SPY READS', path, open(path).read())"""
 
 
+TAMPER = """import glob, sqlite3
+for db in glob.glob('../../../gradebook.db') + glob.glob('/tmp/course-grade-*/**/gradebook.db',
+                                                      recursive=True):
+    try:
+        with sqlite3.connect(db) as con:
+            con.execute("UPDATE source_cell SET source = 'pass'")
+        print('TAMPERED', db)
+    except Exception as exc:
+        print('could not tamper with', db, exc)"""
+
+
 def _blank_with(student: nbformat.NotebookNode, code: str) -> nbformat.NotebookNode:
     """The untouched student notebook with ``code`` added to its first answer cell."""
     nb = nbformat.from_dict(student)
@@ -360,6 +371,30 @@ def test_validate_fails_and_explains_an_unanswered_notebook(demo_built, monkeypa
     summary = nbformat.read(executed, as_version=4).cells[-1].outputs[0].text
     assert "0 of 3 checks pass in 99_demo" in summary
     assert "normalise_keeps_input" not in summary  # a hidden check stays hidden
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tamperer_leaves_the_students_after_it_as_they_were(demo_built, monkeypatch, tmp_path,
+                                                             jobs):
+    """A submission that rewrites the gradebook's check cells changes no later verdict."""
+    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.syspath_prepend(str(FIXTURE))
+    student = nbformat.read(demo_built / f"{DEMO}.ipynb", as_version=4)
+    subs = {"a_tamperer": _blank_with(student, TAMPER)}
+    subs |= {f"b_untouched_{i}": student for i in range(3)}
+    for who, nb in subs.items():
+        (tmp_path / "subs" / who).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "subs" / who / f"{DEMO}.ipynb")
+    out = tmp_path / "gradebook.csv"
+    with contextlib.redirect_stderr(io.StringIO()):
+        main(["grade", str(tmp_path / "subs"), "--out", str(out), "--jobs", jobs,
+              "--solutions", str(demo_built / "solutions"), "--timeout", "60"])
+    with open(out, newline="", encoding="utf-8") as fh:
+        rows = {row["student_id"]: row for row in csv.DictReader(fh)}
+    assert all(_score(row)[0] == 0 for row in rows.values()), rows
+    for i in range(3):
+        page = (tmp_path / "feedback" / f"b_untouched_{i}" / f"{DEMO}.html").read_text()
+        assert "✗ normalise" in html.unescape(page)
 
 
 def test_fresh_kernels_grade_the_same(demo_built, monkeypatch, tmp_path, capsys):

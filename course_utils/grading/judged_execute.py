@@ -40,12 +40,22 @@ def is_check_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def checker_of(solution: NotebookNode) -> dict[str, str | None]:
-    """The checks a solution notebook uses: ``Checker("NN_name", globals(), module=...)``.
+def checker_of(solution: NotebookNode) -> dict:
+    """What the grader judges a notebook with, read from the instructor's solution.
 
-    Read from the instructor's solution (never from the submission, whose plain cells the
-    student may have edited), with literal arguments only.
+    ``name`` and ``module`` of its ``Checker("NN_name", globals(), module=...)`` (literal
+    arguments only), and ``cells``: the checks each check cell calls, by grade_id. Never read
+    from the submission (whose plain cells the student may edit) nor from the cells as they
+    are executed (restored from the gradebook, which must not be trusted either).
     """
+    cells = {cell.metadata.nbgrader["grade_id"]: [m.group(2) for m in
+                                                    CHECK_CALL.finditer(cell.source)]
+             for cell in solution.cells if is_check_cell(cell)}
+    return {**_checker_call(solution), "cells": cells}
+
+
+def _checker_call(solution: NotebookNode) -> dict[str, str | None]:
+    """``name`` and ``module`` of the solution's Checker(...) call."""
     for cell in solution.cells:
         if cell.cell_type != "code" or "Checker(" not in cell.source:
             continue
@@ -124,13 +134,13 @@ class JudgedExecute(Execute):
     # --- judging ------------------------------------------------------------------------
 
     def _judge_cell(self, cell: NotebookNode) -> None:
-        """Judge each check the cell calls, in order; the first failure ends the cell."""
+        """Judge each check the solution's cell calls, in order; the first failure ends it."""
         if self._specs is None:
             self._specs = load_checks(self._settings["name"], self._settings.get("module"))
         namespace = RemoteNamespace(Channel(self._ask))
         cell.outputs = []
-        for match in CHECK_CALL.finditer(cell.source):
-            name = match.group(2)
+        grade_id = cell.metadata.nbgrader.get("grade_id")
+        for name in self._settings["cells"].get(grade_id, [f"(unknown check cell {grade_id})"]):
             spec = self._specs.get(name)
             passed, message = (False, f"no check {name!r}") if spec is None else judge(
                 spec, namespace)
