@@ -57,3 +57,17 @@ def test_slow_torch_import_is_a_warning_not_a_reinstall():
     lines = doctor.check_torch_and_device({"timeout": 8.0})
     assert [x.status for x in lines] == ["WARN", "WARN"]
     assert "more than 8 s" in lines[0].detail
+
+
+def test_sandbox_line_warns_with_the_fix(monkeypatch):
+    from course_utils.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Status(
+        False, "bubblewrap (bwrap) is not installed", sandbox.INSTALL_FIX))
+    line = doctor.check_sandbox()
+    assert line.status == "WARN" and "not be isolated" in line.detail
+    assert "apt-get install bubblewrap" in line.fix
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Status(True, "grading kernels run in "
+                                                                 "bubblewrap (/usr/bin/bwrap)"))
+    assert doctor.check_sandbox().status == "OK"
+
