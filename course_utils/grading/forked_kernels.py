@@ -45,7 +45,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Type, Unicode
 
-from .sandbox import Sandbox
+from .sandbox import NOT_ISOLATED, Sandbox
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -363,4 +363,7 @@ def kernel_source(solutions: Path, notebooks: Sequence[str], env: dict[str, str]
         modules = tuple(template_modules(solutions, notebooks))
         return None, TemplateRecipe(modules, {**os.environ, **env}, sandbox)
     template = start_template(solutions, notebooks, env, sandbox)
+    if template is None and sandbox is not None:
+        print(NOT_ISOLATED.format(why="the sandboxed kernel template did not start",
+                                  fix="see the message above"), file=sys.stderr)
     return template, template.connection if template else None

@@ -111,7 +111,10 @@ def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
     from .forked_kernels import TemplateRecipe
 
     if isinstance(grading[-1], TemplateRecipe):
-        grading[-1].connect()
+        try:
+            grading[-1].connect()
+        except (OSError, RuntimeError):
+            pass  # tried again, and reported, with the worker's first submission
 
 
 def _prepare_in_worker(notebooks: list[str]) -> Path:

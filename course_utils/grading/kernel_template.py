@@ -238,7 +238,7 @@ class Template:
         _kill_strays(set(self.kernels))
         shutil.rmtree(self.scratch.pop(ended, ""), ignore_errors=True)
         if not self.kernels:
-            _wipe((*WIPED, self.kernel_folder))
+            _wipe_all(self.kernel_folder)
 
     def stop(self) -> None:
         """Kill the kernels still running."""
@@ -328,8 +328,11 @@ def _mount_points() -> list[str]:
         return []
 
 
-def _wipe(folders: tuple[str, ...]) -> None:
-    """Empty ``folders``, sparing mounts inside them (kept code or data, the kernel folder)."""
+def _wipe(folders: tuple[str, ...], spare: tuple[str, ...] = ()) -> None:
+    """Empty ``folders``, sparing mounts inside them (kept code or data, the kernel folder).
+
+    ``spare``: paths not to remove either.
+    """
     mounts = set(_mount_points())
     for folder in folders:
         try:
@@ -338,7 +341,7 @@ def _wipe(folders: tuple[str, ...]) -> None:
             continue
         for name in entries:
             path = os.path.join(folder, name)
-            if path in mounts:
+            if path in mounts or path in spare:
                 continue
             if any(m.startswith(path + "/") for m in mounts):
                 _wipe((path,))  # only the way to a mount: empty what is beside it
@@ -349,6 +352,21 @@ def _wipe(folders: tuple[str, ...]) -> None:
                     os.unlink(path)
                 except OSError:
                     pass
+
+
+def _wipe_all(kernel_folder: str) -> None:
+    """Empty /tmp, /dev/shm and the kernel folder, but for the grader's connection files.
+
+    The grader may have written the next kernel's while its launcher waits to be heard.
+    """
+    try:
+        names = os.listdir(kernel_folder)
+    except OSError:
+        names = []
+    spare = tuple(os.path.join(kernel_folder, name) for name in names
+                  if name.startswith("kernel-") and name.endswith(".json")
+                  and os.path.isfile(os.path.join(kernel_folder, name)))
+    _wipe((*WIPED, kernel_folder), spare)
 
 
 def serve(listen_fd: int, ready_fd: int, kernel_folder: str | None,
@@ -362,7 +380,7 @@ def serve(listen_fd: int, ready_fd: int, kernel_folder: str | None,
     listener = socket.socket(fileno=listen_fd)
     _set_dumpable(False)  # kernels, same user, can't trace the template or read its memory
     if kernel_folder:
-        _wipe((*WIPED, kernel_folder))
+        _wipe_all(kernel_folder)
         os.environ["MPLCONFIGDIR"] = _matplotlib_folder("/tmp/template-matplotlib")
     os.write(ready_fd, b"ready")
     os.close(ready_fd)
