@@ -59,8 +59,15 @@ RUN pip install --no-cache-dir --no-deps /tmp/course && \
     fix-permissions "/home/${NB_USER}"
 
 # 3. Every dataset of the manifest, downloaded and sha256-verified at build time, read-only.
+#    And bubblewrap, the sandbox `course-utils grade` runs submissions in (it also needs user
+#    namespaces at run time: `course-utils doctor` says whether the container allows them).
 # hadolint ignore=DL3066
 USER root
+# DL3008: the bubblewrap of the base image's distribution release, not a pinned build.
+# hadolint ignore=DL3008
+RUN apt-get update -qq && \
+    apt-get install -y -qq --no-install-recommends bubblewrap && \
+    rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /opt/course-data && \
     if [ "${FETCH_DATA}" = 1 ]; then \
         COURSE_CACHE_DIR=/tmp/course-cache course-utils data fetch --all --quiet --into /opt/course-data && \

@@ -21,9 +21,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS) scripts/install_
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)"
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed scripts/install_browser.sh
+$(VENV)/.installed-test: $(VENV)/.installed scripts/install_browser.sh scripts/install_sandbox.sh \
+		scripts/apt_install.sh
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	bash scripts/install_browser.sh
+	bash scripts/install_sandbox.sh
 	touch $@
 
 lab: $(VENV)/.installed  ## install if needed, then start JupyterLab on notebooks/

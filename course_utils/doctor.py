@@ -210,12 +210,23 @@ def check_kernel() -> Line:
                 f"`{sys.executable} -m ipykernel install --user --name course`")
 
 
+def check_sandbox() -> Line:
+    """Whether `course-utils grade` can isolate submissions (bubblewrap, see grading.sandbox)."""
+    from .grading import sandbox
+
+    status = sandbox.probe()
+    if status.available:
+        return Line("OK", "grading sandbox", status.detail)
+    return Line("WARN", "grading sandbox", f"{status.detail}: graded submissions would not be "
+                "isolated from the gradebook, the solutions or each other", status.fix)
+
+
 def run_checks() -> list[Line]:
     """All checks, the torch probe running alongside the others."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         device = pool.submit(probe_device)
         lines = [check_python(), *check_dependencies()]
-        lines += check_cache() + [check_kernel()] + check_datasets()
+        lines += check_cache() + [check_kernel(), check_sandbox()] + check_datasets()
         return lines[:1] + check_torch_and_device(device.result()) + lines[1:]
 
 

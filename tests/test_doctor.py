@@ -67,3 +67,17 @@ def test_cache_inside_a_mirror_fails_without_writing_there(tmp_path, monkeypatch
     disk, cache = doctor.check_cache()
     assert cache.status == "FAIL" and str(mirror) in cache.detail
     assert "COURSE_CACHE_DIR" in cache.fix and list(mirror.iterdir()) == []
+
+
+def test_sandbox_line_warns_with_the_fix(monkeypatch):
+    from course_utils.grading import sandbox
+
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Status(
+        False, "bubblewrap (bwrap) is not installed", sandbox.INSTALL_FIX))
+    line = doctor.check_sandbox()
+    assert line.status == "WARN" and "not be isolated" in line.detail
+    assert "apt-get install bubblewrap" in line.fix
+    monkeypatch.setattr(sandbox, "probe", lambda: sandbox.Status(True, "grading kernels run in "
+                                                                 "bubblewrap (/usr/bin/bwrap)"))
+    assert doctor.check_sandbox().status == "OK"
+

@@ -9,10 +9,9 @@ import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from kernel_helpers import NAME_ME, forked_config, processes_named, run_cells, text
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_notebook
-from traitlets.config import Config
 
 from course_utils.grading.forked_kernels import (
     FORK_SUPPORTED,
@@ -21,6 +20,7 @@ from course_utils.grading.forked_kernels import (
     KernelTemplate,
     imported_modules,
 )
+from course_utils.grading.sandbox import Sandbox, kept_paths, probe
 
 pytestmark = pytest.mark.skipif(not FORK_SUPPORTED, reason="forked kernels are used on Linux only")
 
@@ -38,46 +38,43 @@ def test_imported_modules_reads_every_import_form(tmp_path):
                                         "skimage.measure", "skimage.measure:label"]
 
 
-@pytest.fixture(scope="module")
-def template():
+@pytest.fixture(scope="module", params=["plain", "sandboxed"])
+def template(request):
+    """A template as a batch has it: plain, and in bubblewrap where this machine can."""
+    sandbox = None
+    if request.param == "sandboxed":
+        if not probe().available:
+            pytest.skip(f"no sandbox here: {probe().detail}")
+        sandbox = Sandbox(keep=tuple(kept_paths()))
     template = KernelTemplate(["json", "numpy", "a_module_that_does_not_exist", "json:not_there",
                                "course_utils.data:nuclei_fields",  # a lazily exported name
-                               "course_utils.data.manifest:load_manifest()"])
+                               "course_utils.data.manifest:load_manifest()"], sandbox=sandbox)
     yield template
     template.close()
 
 
-def _run(template: KernelTemplate, sources: list[str], cwd, timeout: int = 60):
-    """Execute cells in a forked kernel; the executed notebook."""
-    config = Config()
-    config.ForkedKernelManager.socket_path = template.socket_path
-    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
-    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                   kernel_manager_class=ForkedKernelManager,
-                   config=config, resources={"metadata": {"path": str(cwd)}}).execute()
-    return nb
-
-
-def _text(cell) -> str:
-    return "".join(out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
-                   for out in cell.outputs)
+_run, _text = run_cells, text
 
 
 def test_kernel_has_the_modules_loaded_but_a_fresh_namespace(template, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_FORK_TEST", "seen")
     nb = _run(template, ["import sys, os\nprint('json' in sys.modules, 'json' in dir())",
+                         "from ipykernel.kernelapp import IPKernelApp\n"
                          "print(os.getcwd(), os.environ['COURSE_FORK_TEST'], os.getppid(), "
-                         "sys.path[0])",
+                         "sys.path[0], IPKernelApp.instance().parent_handle)",
                          "secret = 42", "import numpy\nprint(numpy.random.rand())"], tmp_path)
     assert _text(nb.cells[0]).split() == ["True", "False"]
     preloaded = _run(template, ["import sys\nprint('course_utils.data.fallback' in sys.modules)",
                                 "from course_utils.data.manifest import _parse\n"
                                 "print(_parse.cache_info().currsize)"], tmp_path)
     assert [_text(cell).strip() for cell in preloaded.cells] == ["True", "1"]
-    cwd, env, parent, first_path = _text(nb.cells[1]).split()
-    assert (cwd, env, first_path) == (str(tmp_path), "seen", str(tmp_path))  # imports from there
-    assert int(parent) == template.process.pid
+    cwd, env, parent, first_path, parent_handle = _text(nb.cells[1]).split()
+    assert (env, first_path) == ("seen", cwd)  # imports from its folder
+    assert parent == parent_handle  # the template: the kernel stops when it goes
+    if template.sandbox:  # a fresh scratch folder, not the grader's (hidden)
+        assert cwd.startswith("/tmp/kernel-") and not os.path.exists(cwd)
+    else:
+        assert cwd == str(tmp_path) and int(parent) == template.process.pid
     again = _run(template, ["print('secret' in dir())", "import numpy\nprint(numpy.random.rand())"],
                  tmp_path)
     assert _text(again.cells[0]).strip() == "False"
@@ -94,38 +91,35 @@ def test_killing_the_launcher_kills_the_kernel(template):
     """What a kernel manager does to a kernel that ignores interrupts: the kernel must go too."""
 
     async def start_busy_kernel_and_kill_it() -> int:
-        config = Config()
-        config.ForkedKernelManager.socket_path = template.socket_path
-        km = ForkedKernelManager(kernel_name="python3", config=config)
+        km = ForkedKernelManager(kernel_name="python3", config=forked_config(template))
         await km.start_kernel()
         kc = km.client()
         kc.start_channels()
         await kc.wait_for_ready(timeout=60)
-        kc.execute("import os, signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                   "print(os.getpid(), flush=True)\nwhile True:\n    pass")
-        while (msg := await kc.get_iopub_msg(timeout=30))["msg_type"] != "stream":
+        kc.execute(NAME_ME.format(name=name) + "\nimport signal\n"
+                   "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                   "print('busy', flush=True)\nwhile True:\n    pass")
+        while (await kc.get_iopub_msg(timeout=30))["msg_type"] != "stream":
             continue
+        found = processes_named(name)
         kc.stop_channels()
         await km.shutdown_kernel(now=True)  # SIGKILL to the launcher's process group
-        return int(msg["content"]["text"])
+        return found
 
-    pid = asyncio.run(start_busy_kernel_and_kill_it())
+    name = f"cu-busy-{os.getpid() % 10000}"
+    assert len(asyncio.run(start_busy_kernel_and_kill_it())) == 1
     for _ in range(50):  # the template notices the launcher is gone and kills the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not processes_named(name):
             return
         time.sleep(0.1)
-    pytest.fail(f"kernel {pid} still runs after its launcher was killed")
+    pytest.fail(f"kernel {processes_named(name)} still runs after its launcher was killed")
 
 
 def test_client_starts_work_as_soon_as_the_kernel_answers(template):
     """The handshake's leftover IOPub messages don't get mixed into the first cell's output."""
 
     async def first_output() -> list[str]:
-        config = Config()
-        config.ForkedKernelManager.socket_path = template.socket_path
-        km = ForkedKernelManager(kernel_name="python3", config=config)
+        km = ForkedKernelManager(kernel_name="python3", config=forked_config(template))
         await km.start_kernel()
         kc = km.client()
         assert isinstance(kc, GradingKernelClient)

@@ -30,10 +30,12 @@ from .submissions import Submission
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
+    from .forked_kernels import KernelSource
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
-# What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel socket.
-GraderArgs = tuple[Path, Path, Path, int, "str | None"]
+# What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel source.
+GraderArgs = tuple[Path, Path, Path, int, "KernelSource | None"]
 _GRADING: GraderArgs | None = None  # in a worker process: the batch's settings
 _GRADER = None  # and the worker's Grader, once it has graded
 
@@ -99,12 +101,20 @@ def environment(changes: dict[str, str]) -> Iterator[None]:
 def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
     """Take the batch's settings and environment (a forkserver started earlier has an older one).
 
-    multiprocessing itself passes on the working folder and ``sys.path``.
+    multiprocessing itself passes on the working folder and ``sys.path``. A worker that has its
+    own (sandboxed) kernel template starts it now: it imports while the course folder is copied.
     """
     global _GRADING
     os.environ.clear()
     os.environ.update(env)
     _GRADING = grading
+    from .forked_kernels import TemplateRecipe
+
+    if isinstance(grading[-1], TemplateRecipe):
+        try:
+            grading[-1].connect()
+        except (OSError, RuntimeError):
+            pass  # tried again, and reported, with the worker's first submission
 
 
 def _prepare_in_worker(notebooks: list[str]) -> Path:
@@ -134,12 +144,13 @@ def _failed(sub: Submission, exc: BaseException) -> GradeRow:
 
 
 def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path, feedback: Path,
-              kernel_socket: str | None) -> Iterator[GradeRow]:
+              kernels: KernelSource | None) -> Iterator[GradeRow]:
     """Grade every submission (in ``args.jobs`` processes) and yield rows as they finish.
 
-    With ``kernel_socket``, every process forks its kernels from the template listening there.
+    With ``kernels``, every process forks its kernels from a template (see
+    :func:`.forked_kernels.kernel_source`).
     """
-    grading = (workdir, args.solutions, feedback, args.timeout, kernel_socket)
+    grading = (workdir, args.solutions, feedback, args.timeout, kernels)
     if args.jobs == 1:
         return _grade_serially(subs, grading)
     return _grade_in_parallel(subs, grading, args.jobs)
@@ -203,24 +214,29 @@ def _run_batch(subs: list[Submission], args: argparse.Namespace, workdir: Path,
     """Grade with a progress bar, printing each problem as it is found.
 
     The kernel template starts first: it imports for several seconds while the data is fetched
-    and the workers start. Unless ``--fresh-kernels``, it serves every process of the batch.
+    and the workers start. Unless ``--fresh-kernels``, it serves every process of the batch, or,
+    sandboxed with several workers, each worker starts its own as it starts. Where kernels can't
+    be sandboxed, that is said once, here.
     """
     from tqdm import tqdm
 
+    from . import sandbox
     from .datasets import declared_datasets, prefetch
-    from .forked_kernels import start_template
+    from .forked_kernels import kernel_source
 
     notebooks = sorted({sub.notebook for sub in subs})
     settings = kernel_settings(args.jobs, args.figures, workdir)
-    template = None if args.fresh_kernels else start_template(args.solutions, notebooks,
-                                                              settings)
+    with environment(settings):  # MATPLOTLIBRC is among what kernels may read
+        box = sandbox.for_batch([workdir, args.solutions, args.submissions, feedback, args.out],
+                                fresh_kernels=args.fresh_kernels)
+    template, kernels = (None, None) if args.fresh_kernels else kernel_source(
+        args.solutions, notebooks, settings, box, args.jobs)
     rows = []
     try:
         prefetch(declared_datasets(args.solutions / f"{nb}.ipynb" for nb in notebooks))
         bar = tqdm(total=len(subs), unit="notebook", desc="grading", file=sys.stderr)
         with environment(settings), bar:
-            for row in grade_all(subs, args, workdir, feedback,
-                                 template.socket_path if template else None):
+            for row in grade_all(subs, args, workdir, feedback, kernels):
                 rows.append(row)
                 if row.flags & SERIOUS:
                     bar.write(_problem_line(row), file=sys.stderr)

@@ -30,6 +30,8 @@ from .results import NOT_GRADED, GradeRow
 if TYPE_CHECKING:
     from traitlets.config import Config
 
+    from .forked_kernels import KernelSource
+
 CELL_TIMEOUT = "CellTimeoutError"
 QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
 DEADLINE_FACTOR, MIN_DEADLINE = 3, 30  # a notebook's deadline: 3 x its grading time, >= 30 s
@@ -39,13 +41,13 @@ class Ungradable(Exception):
     """The submission cannot be graded at all; the message says why."""
 
 
-def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None,
+def nbgrader_config(root: Path, timeout: int, kernels: KernelSource | None = None,
                     notebooks: dict[str, dict] | None = None) -> Config:
     """nbgrader settings for one private course folder: ML-sized timeouts, safe feedback.
 
     Check cells are judged by the grader (:class:`.judged_execute.JudgedExecute`, which
     replaces nbgrader's Execute), with each notebook's checks and deadline from ``notebooks``.
-    With ``kernel_socket``, kernels are forked from that template (see :mod:`.forked_kernels`).
+    With ``kernels``, kernels are forked from that template (see :mod:`.forked_kernels`).
     """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import Autograde
@@ -67,11 +69,10 @@ def nbgrader_config(root: Path, timeout: int, kernel_socket: str | None = None,
         "--IPKernelApp.log_level=ERROR",  # no kernel chatter
         "--InteractiveShell.xmode=Plain",  # Python's own tracebacks: a quarter of the CPU
     ]
-    if kernel_socket:
-        from .forked_kernels import ForkedKernelManager
+    if kernels:
+        from .forked_kernels import configure
 
-        config.Execute.kernel_manager_class = ForkedKernelManager
-        config.ForkedKernelManager.socket_path = kernel_socket
+        configure(config, kernels)
     config.OverwriteCells.add_missing_cells = True  # a deleted check cell still counts
     config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
                                              ClearHiddenTestsInFeedback]
@@ -223,13 +224,13 @@ def new_gradebook(path: Path) -> None:
 class Grader:
     """One private nbgrader course folder that grades submissions one after another.
 
-    With ``kernel_socket``, its kernels are forked from the template listening there (see
-    :mod:`.forked_kernels`; one template serves every grader of a batch); without, nbgrader
-    starts them the ordinary way.
+    With ``kernels``, its kernels are forked from that template (see :mod:`.forked_kernels`:
+    one template serves every grader of a batch, or each has its own sandboxed one); without,
+    nbgrader starts them the ordinary way.
     """
 
     def __init__(self, root: Path, solutions: Path, feedback_dir: Path, timeout: int,
-                 kernel_socket: str | None = None, prepared: Path | None = None) -> None:
+                 kernels: KernelSource | None = None, prepared: Path | None = None) -> None:
         """``prepared``: a course folder whose releases this grader copies instead of making."""
         from nbgrader.apps import NbGraderAPI
         from sqlalchemy.exc import SAWarning
@@ -239,7 +240,7 @@ class Grader:
         self.timeout = timeout
         self.root.mkdir(parents=True, exist_ok=True)
         self.judging = judging(self.solutions)
-        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernel_socket,
+        self.api = NbGraderAPI(config=nbgrader_config(self.root, timeout, kernels,
                                                       self.judging))
         self.releases: dict[str, NotebookNode] = {}
         if prepared is not None:
