@@ -24,6 +24,7 @@ import pytest
 
 from course_utils.cli import main
 from course_utils.grading.mistakes import Mistake, load_mistakes, submission, with_mistake
+from course_utils.grading.sandbox import probe
 
 pytestmark = pytest.mark.grading
 
@@ -56,6 +57,7 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
+ISOLATED = probe()
 MISTAKES = [(case, m) for case in CASES for m in case.mistakes]
 
 
@@ -278,6 +280,8 @@ def test_spy_sees_no_check_cell_and_its_feedback_no_hidden_test(batches):
     assert 'SPY SEES: check("' not in text  # ... but no check cell reached the kernel
     assert 'check("normalise_keeps_input")' not in text
     assert _score(batch.rows["spy"])[0] == 0
+    if ISOLATED.available:  # and the course folder's notebooks are out of its sight
+        assert "SPY READS" not in text
 
 
 def test_feedback_shows_plain_python_tracebacks(batches):
@@ -377,6 +381,8 @@ def test_validate_fails_and_explains_an_unanswered_notebook(demo_built, monkeypa
 def test_tamperer_leaves_the_students_after_it_as_they_were(demo_built, monkeypatch, tmp_path,
                                                              jobs):
     """A submission that rewrites the gradebook's check cells changes no later verdict."""
+    if not ISOLATED.available:
+        pytest.skip(f"needs the grading sandbox: {ISOLATED.detail} ({ISOLATED.fix})")
     monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
     monkeypatch.syspath_prepend(str(FIXTURE))
     student = nbformat.read(demo_built / f"{DEMO}.ipynb", as_version=4)
