@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..cpus import threads_per_job
 from ..data.locations import OFFLINE_ENV
 from .results import NOT_GRADED, GradeRow
 from .submissions import Submission
@@ -30,7 +31,6 @@ from .submissions import Submission
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
 # What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel socket.
 GraderArgs = tuple[Path, Path, Path, int, "str | None"]
@@ -64,15 +64,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def kernel_settings(jobs: int, figures: bool, workdir: Path) -> dict[str, str]:
     """The environment variables that the grading kernels (and their template) get.
 
-    With several workers each kernel gets its share of the cores (BLAS and OpenMP pools would
-    otherwise each take all of them). Unless ``figures``, matplotlib draws nothing (backend Agg,
-    no PNG rendering): figures are never graded, and drawing them costs CPU per submission.
-    Kernels never download (``COURSE_OFFLINE``): the batch's data was fetched before they start.
+    Each kernel gets its share of the usable CPUs (``--jobs`` kernels run at once; BLAS and
+    OpenMP pools would otherwise each take all of them), never more than the thread variables
+    already say (see :func:`course_utils.cpus.threads_per_job`). Unless ``figures``, matplotlib
+    draws nothing (backend Agg, no PNG rendering): figures are never graded, and drawing them
+    costs CPU per submission. Kernels never download (``COURSE_OFFLINE``): the batch's data was
+    fetched before they start.
     """
-    changes: dict[str, str] = {OFFLINE_ENV: "1"}
-    if jobs > 1:
-        threads = str(max(1, (os.cpu_count() or 1) // jobs))
-        changes |= {var: threads for var in THREAD_VARS if var not in os.environ}
+    changes: dict[str, str] = {OFFLINE_ENV: "1", **threads_per_job(jobs)}
     if not figures:
         rc_dir = workdir / "matplotlib"
         rc_dir.mkdir(parents=True, exist_ok=True)
