@@ -1,7 +1,8 @@
 """How many CPUs this process may really use, and how many threads each job should get.
 
-The one place that sizes thread pools: grading (threads per ``--jobs``), the device summary and
-the image's start hook (``python -m course_utils.cpus``). ``os.cpu_count()`` counts the
+The one place that sizes thread pools: grading (threads per ``--jobs``), the notebooks' helpers
+(:func:`thread_count`), the device summary and the image's start hook (``python -m
+course_utils.cpus``). ``os.cpu_count()`` counts the
 machine's cores; a process may be pinned to fewer (CPU affinity: ``taskset``, ``docker run
 --cpuset-cpus``) or given a share of them by a cgroup quota (``docker run --cpus``, a hub pod's
 CPU limit). Thread pools sized to the machine then oversubscribe what the process may use, and
@@ -113,6 +114,14 @@ def threads_per_job(jobs: int = 1, environ: Mapping[str, str] | None = None,
             given = 0
         sizes[var] = str(min(given, share) if given > 0 else share)
     return sizes
+
+
+def thread_count(environ: Mapping[str, str] | None = None) -> int:
+    """Threads one process should give its own pools: its usable CPUs, or fewer if so set.
+
+    ``OMP_NUM_THREADS`` (when smaller) says so: grading sets it to each job's share.
+    """
+    return int(threads_per_job(1, environ)["OMP_NUM_THREADS"])
 
 
 def main(argv: list[str]) -> int:

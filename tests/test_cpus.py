@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.cpus import cgroup_cpu_limit, threads_per_job, usable_cpus
+from course_utils.cpus import cgroup_cpu_limit, thread_count, threads_per_job, usable_cpus
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -74,6 +74,8 @@ def test_threads_are_divided_by_jobs_even_when_already_set():
     assert sizes == {"OMP_NUM_THREADS": "4", "MKL_NUM_THREADS": "2",
                      "OPENBLAS_NUM_THREADS": "4", "NUMBA_NUM_THREADS": "4"}
     assert set(threads_per_job(5, environ={}, cpus=2).values()) == {"1"}  # at least one
+    assert thread_count({"OMP_NUM_THREADS": "1"}) == 1  # in a grading kernel, its share
+    assert thread_count({}) == usable_cpus()
 
 
 def test_grading_kernels_get_their_share(monkeypatch, tmp_path):
