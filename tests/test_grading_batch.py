@@ -41,13 +41,16 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
-def _submissions(built: Path, folder: Path, sleeps: dict[str, float]) -> Path:
-    """Solved submissions, one per student; those with a sleep wait that long in a cell."""
+KILL_PARENT = "import os, signal, time\ntime.sleep(2)\nos.kill(os.getppid(), signal.SIGKILL)"
+
+
+def _submissions(built: Path, folder: Path, sleeps: dict[str, float | str]) -> Path:
+    """Solved submissions, one per student; a sleep waits that long in a cell, code runs there."""
     student = nbformat.read(built / f"{DEMO}.ipynb", as_version=4)
     solution = nbformat.read(built / "solutions" / f"{DEMO}.ipynb", as_version=4)
     for who, sleep in sleeps.items():
-        answers = {"bright": f"import time\ntime.sleep({sleep})\n"
-                             "n_bright = int((pixels > 0.6).sum())"} if sleep else None
+        code = sleep if isinstance(sleep, str) else f"import time\ntime.sleep({sleep})"
+        answers = {"bright": f"{code}\nn_bright = int((pixels > 0.6).sum())"} if sleep else None
         (folder / who).mkdir(parents=True)
         nbformat.write(submission(student, solution, answers), folder / who / f"{DEMO}.ipynb")
     return folder
@@ -56,7 +59,7 @@ def _submissions(built: Path, folder: Path, sleeps: dict[str, float]) -> Path:
 class Run:
     """A ``course-utils grade`` process in its own session, as a terminal would start it."""
 
-    def __init__(self, built: Path, tmp: Path, sleeps: dict[str, float], jobs: int,
+    def __init__(self, built: Path, tmp: Path, sleeps: dict[str, float | str], jobs: int,
                  grace: float | None = None) -> None:
         self.out, self.workdir, self.mark = tmp / "gradebook.csv", tmp / "work", uuid.uuid4().hex
         subs = _submissions(built, tmp / "subs", sleeps)
@@ -189,4 +192,16 @@ def test_killed_workers_submissions_are_graded_again(built, tmp_path):
     assert (twice["status"], twice["score"], twice["max_score"]) == ("crashed", "0", "4"), twice
     assert "died twice" in twice["error"]
     assert rc == 0  # everything was graded; the crash is scored like a kernel that died
+    _no_leftovers(run)
+
+
+def test_a_kernel_that_kills_its_parent_costs_others_nothing(built, tmp_path):
+    """Its parent is the kernel template: the kernels of the others running beside it die too."""
+    run = Run(built, tmp_path, {"a_slow": 6, "killer": KILL_PARENT, "z": 0}, jobs=2)
+    rc, terminal = run.finish()
+    rows = run.rows()
+    assert "a_slow/99_demo: its kernel died while others ran beside it" in terminal
+    for who in ("a_slow", "z"):
+        assert (rows[who]["score"], rows[who]["status"]) == ("4", "ok"), (rows[who], terminal)
+    assert "killer" in rows and rc == 0
     _no_leftovers(run)
