@@ -7,11 +7,12 @@ that ``nvidia-smi`` sees while the installed torch is a CPU-only build.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+
+from .cpus import usable_cpus
 
 FIX_CPU_TORCH = (
     "Fix: install the CUDA build of torch in this environment, e.g. "
@@ -61,18 +62,10 @@ def _ram_gb() -> float | None:
         return None
 
 
-def _cpu_cores() -> int:
-    """CPU cores this process may use (respects affinity and container limits where visible)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 @lru_cache(maxsize=1)
 def detect() -> DeviceInfo:
     """Inspect torch and the machine once per process and return what was found."""
-    cores, ram, smi = _cpu_cores(), _ram_gb(), nvidia_smi_gpu()
+    cores, ram, smi = usable_cpus(), _ram_gb(), nvidia_smi_gpu()
     try:
         import torch
     except ImportError as exc:

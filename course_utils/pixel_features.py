@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .cpus import thread_count
+
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestClassifier
 
@@ -65,7 +67,8 @@ def pixel_features(image: np.ndarray, sigma_min: float = 1.0, sigma_max: float =
     Columns follow :func:`feature_names`: per scale Gaussian, Sobel of it, the two Hessian
     eigenvalues (scikit-image's ``multiscale_basic_features``), then differences of
     neighbouring Gaussians (DoG), which respond to blobs of about that size. The scales are
-    computed in ``workers`` threads (None: one per scale).
+    computed in ``workers`` threads (None: one per scale, at most
+    :func:`course_utils.cpus.thread_count`).
     """
     from skimage.feature import multiscale_basic_features
 
@@ -75,7 +78,7 @@ def pixel_features(image: np.ndarray, sigma_min: float = 1.0, sigma_max: float =
     n_scales = len(scales(sigma_min, sigma_max))
     bank = multiscale_basic_features(image, sigma_min=sigma_min, sigma_max=sigma_max,
                                      num_sigma=n_scales,
-                                     workers=workers or n_scales)
+                                     workers=workers or min(n_scales, thread_count()))
     gauss = bank[..., :: len(FILTERS_PER_SCALE)]
     dog = gauss[..., :-1] - gauss[..., 1:]
     return np.concatenate([bank, dog], axis=-1).astype(np.float32, copy=False)

@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 
 from course_utils.cli import main as course_utils
+from course_utils.cpus import usable_cpus
 from course_utils.grading.mistakes import answer_cells, load_mistakes, submission, with_mistake
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,7 +109,7 @@ def main() -> int:
                    for j in args.jobs]
     names = ", ".join(name for _, name, _ in notebooks)
     kernels = "fresh kernels" if args.fresh_kernels else "forked kernels"
-    print(f"\nGrading {args.n} submissions of {names} on {os.cpu_count()} CPU cores, "
+    print(f"\nGrading {args.n} submissions of {names} on {usable_cpus()} usable CPUs, "
           f"{kernels}\n")
     print("| --jobs | seconds | submissions/min | speed-up | statuses |")
     print("|---|---|---|---|---|")
