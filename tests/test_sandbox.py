@@ -200,6 +200,7 @@ def test_unsandboxed_batch_says_so_once(monkeypatch, capsys, tmp_path):
     subs = [Submission(f"s{i}", "01_kmeans", tmp_path / f"s{i}.ipynb") for i in range(3)]
     args = argparse.Namespace(jobs=2, figures=False, fresh_kernels=False, solutions=tmp_path,
                               submissions=tmp_path, out=tmp_path / "gradebook.csv")
-    assert len(grade._run_batch(subs, args, tmp_path / "work", tmp_path / "feedback")) == 3
+    assert len(grade._run_batch(subs, args, tmp_path / "work", tmp_path / "feedback",
+                                grade.CtrlC())) == 3
     err = capsys.readouterr().err
     assert err.count("submissions are NOT isolated: no bubblewrap") == 1 and "(fix)" in err
