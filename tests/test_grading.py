@@ -98,9 +98,11 @@ SPY = """from IPython import get_ipython
 def spy(info):
     print('SPY SEES:', info.raw_cell)
 get_ipython().events.register('pre_run_cell', spy)
-import glob
+import glob, os
 for path in glob.glob('../../../**/99_demo.ipynb', recursive=True):
-    print('SPY READS', path, open(path).read())"""
+    print('SPY READS', path, open(path).read())
+print('SPY ENV', dict(os.environ), open('/proc/self/environ').read())"""
+SECRET = "the-hidden-checks-secret"  # the batch's COURSE_GRADING_SECRET
 
 
 TAMPER = """import glob, sqlite3
@@ -180,6 +182,7 @@ def batches(tmp_path_factory):
         if case.name not in done:
             with pytest.MonkeyPatch.context() as mp:  # kernels and graders import demo_checks
                 mp.syspath_prepend(str(FIXTURE))
+                mp.setenv("COURSE_GRADING_SECRET", SECRET)
                 mp.setenv("PYTHONPATH", os.pathsep.join(
                     filter(None, [str(FIXTURE), os.environ.get("PYTHONPATH")])))
                 done[case.name] = _grade(case, tmp_path_factory.mktemp(case.name))
@@ -282,6 +285,7 @@ def test_spy_sees_no_check_cell_and_its_feedback_no_hidden_test(batches):
     assert _score(batch.rows["spy"])[0] == 0
     if ISOLATED.available:  # and the course folder's notebooks are out of its sight
         assert "SPY READS" not in text
+    assert "SPY ENV" in text and SECRET not in text  # nor the hidden checks' secret
 
 
 def test_feedback_shows_plain_python_tracebacks(batches):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from course_utils.checks import agent, wire
-from course_utils.checks.core import judge, load_checks
+from course_utils.checks.core import hidden_seed, judge, load_checks, set_grading_secret
 from course_utils.checks.remote import Channel, Remote, RemoteNamespace, StudentError
 
 
@@ -106,3 +106,16 @@ def test_a_patched_agent_changes_observations_not_the_judgement(kernel, monkeypa
     monkeypatch.setattr(agent, "_dispatch", lambda request: True)  # "everything passes"
     passed, message = _assign_step_verdict(RemoteNamespace(channel))
     assert not passed and message
+
+
+def test_hidden_seeds_come_from_the_graders_secret():
+    assert hidden_seed(3) == 3  # inline: the seed in the check's code
+    try:
+        set_grading_secret("batch one")
+        one = [hidden_seed(s) for s in (3, 4)]
+        assert one == [hidden_seed(s) for s in (3, 4)] and 3 not in one and one[0] != one[1]
+        set_grading_secret("batch two")
+        assert [hidden_seed(s) for s in (3, 4)] != one
+    finally:
+        set_grading_secret(None)
+    assert hidden_seed(3) == 3

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..checks.core import set_grading_secret
 from ..cpus import threads_per_job
 from ..data.locations import OFFLINE_ENV
 from .gradebook import replace_atomically
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
     from .forked_kernels import KernelSource
 
+SECRET_ENV = "COURSE_GRADING_SECRET"  # fixes the hidden checks' inputs (default: new per batch)
 GRACE_SECONDS = 5  # after the first Ctrl-C: how long running submissions may take to finish
 STOP_SECONDS = 2  # how long a worker told to stop may take before it is killed
 POLL_SECONDS = 0.2  # how often the batch looks at Ctrl-C and its workers
@@ -106,7 +109,7 @@ def environment(changes: dict[str, str]) -> Iterator[None]:
                 os.environ[var] = value
 
 
-def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
+def _init_worker(grading: GraderArgs, env: dict[str, str], secret: str = "") -> None:
     """Take the batch's settings and environment (a forkserver started earlier has an older one).
 
     multiprocessing itself passes on the working folder and ``sys.path``. A worker that has its
@@ -118,6 +121,7 @@ def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
     os.environ.clear()
     os.environ.update(env)
     _GRADING = grading
+    set_grading_secret(secret)  # the hidden checks' inputs (never in a kernel's environment)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
     from .forked_kernels import TemplateRecipe
@@ -244,7 +248,8 @@ def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path, f
     ``GRACE_SECONDS`` yield no row. ``say`` tells the terminal about workers that died.
     """
     grading = (workdir, args.solutions, feedback, args.timeout, kernels)
-    return _Batch(grading, args.jobs, ctrl_c or CtrlC(), say or _say).rows(subs)
+    return _Batch(grading, args.jobs, ctrl_c or CtrlC(), say or _say,
+                  getattr(args, "secret", "")).rows(subs)
 
 
 def _say(text: str) -> None:
@@ -276,8 +281,9 @@ class _Batch:
     """
 
     def __init__(self, grading: GraderArgs, jobs: int, ctrl_c: CtrlC,
-                 say: Callable[[str], None]) -> None:
+                 say: Callable[[str], None], secret: str = "") -> None:
         self.grading, self.jobs, self.ctrl_c, self.say = grading, jobs, ctrl_c, say
+        self.secret = secret
         self.pool: ProcessPoolExecutor | None = None
         self.course: Path | None = None
         self.known: dict[str, GradeRow] = {}  # notebook -> a graded row of it (its checks)
@@ -302,7 +308,8 @@ class _Batch:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(jobs, mp_context=_worker_context(),
                                             initializer=_init_worker,
-                                            initargs=(self.grading, dict(os.environ)))
+                                            initargs=(self.grading, dict(os.environ),
+                                                      self.secret))
         return self.pool
 
     def _close(self, stop: bool = False) -> None:
@@ -544,6 +551,8 @@ def run(args: argparse.Namespace) -> int:
     """
     from .gradebook import summary, write_csv
 
+    # taken out of the environment before any process starts: no kernel may read it
+    args.secret = os.environ.pop(SECRET_ENV, "") or secrets.token_hex(16)
     try:
         subs, feedback = _inputs(args)
     except UsageProblem as exc:
