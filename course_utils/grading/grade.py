@@ -110,7 +110,7 @@ def _init_worker(grading: GraderArgs, env: dict[str, str]) -> None:
     _GRADING = grading
     from .forked_kernels import TemplateRecipe
 
-    if isinstance(grading[-1], TemplateRecipe):
+    if grading and isinstance(grading[-1], TemplateRecipe):
         try:
             grading[-1].connect()
         except (OSError, RuntimeError):
