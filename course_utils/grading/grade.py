@@ -126,8 +126,8 @@ def _init_worker(grading: GraderArgs, env: dict[str, str], secret: str = "") -> 
     signal.signal(signal.SIGTERM, _stop_worker)
     from .forked_kernels import TemplateRecipe
 
-    if isinstance(grading[-1], TemplateRecipe):  # its own sandboxed template: start it now,
-        try:  # it imports while the course folder is copied
+    if grading and isinstance(grading[-1], TemplateRecipe):  # its own sandboxed template:
+        try:  # start it now, it imports while the course folder is copied
             grading[-1].connect()
         except (OSError, RuntimeError):
             pass  # tried again, and reported, with the worker's first submission

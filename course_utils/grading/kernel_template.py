@@ -93,7 +93,8 @@ def _run_kernel(request: dict, fds: list[int], scratch: str | None) -> None:
     os.environ.update(request["env"])
     if scratch:  # the rest of the file system is read-only
         os.environ.update(TMPDIR=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
-                          MPLCONFIGDIR=_matplotlib_folder(os.path.join(scratch, ".matplotlib")))
+                          MPLCONFIGDIR=_matplotlib_folder(os.path.join(scratch, ".matplotlib")),
+                          NUMBA_CACHE_DIR=_numba_folder(os.path.join(scratch, ".numba")))
         tempfile.tempdir = None
     _fresh_random_state()
     # the template is the kernel's parent: the kernel stops when it goes
@@ -140,6 +141,47 @@ def _matplotlib_folder(folder: str) -> str:
                 except OSError:
                     continue
     return folder
+
+
+def _numba_folder(folder: str) -> str:
+    """A writable numba cache holding copies of the compiled code cached beside the modules.
+
+    Numba caches compiled functions (umap's, pynndescent's) next to their source, read-only
+    here, and fails where it can't write one; given an empty cache it compiles them again, for
+    seconds. The copies are laid out as numba lays out a ``NUMBA_CACHE_DIR``.
+    """
+    import hashlib
+
+    for source in _NUMBA_CACHES:
+        target = os.path.join(folder, "_".join([os.path.basename(source), hashlib.sha1(
+            source.encode()).hexdigest()]))
+        try:
+            shutil.copytree(os.path.join(source, "__pycache__"), target,
+                            ignore=lambda _, names: [n for n in names
+                                                     if not n.endswith((".nbi", ".nbc"))])
+        except OSError:
+            continue
+    if "numba" in sys.modules:  # imported by the template: it read its settings there
+        sys.modules["numba"].core.config.CACHE_DIR = folder
+    return folder
+
+
+def _find_numba_caches() -> list[str]:
+    """The folders of loaded modules whose ``__pycache__`` holds numba's cached functions."""
+    folders = {os.path.dirname(m.__file__) for m in list(sys.modules.values())
+               if isinstance(getattr(m, "__file__", None), str)}
+    found = []
+    for folder in sorted(folders):
+        try:
+            if any(name.endswith(".nbi") for name in os.listdir(os.path.join(folder,
+                                                                               "__pycache__"))):
+                found.append(folder)
+        except OSError:
+            continue
+    return found
+
+
+_NUMBA_CACHES: list[str] = []  # found in the template, once it has imported
 
 
 def _set_dumpable(dumpable: bool) -> None:
@@ -388,6 +430,8 @@ def serve(listen_fd: int, ready_fd: int, kernel_folder: str | None,
     _preload(modules)
     gc.freeze()  # the kernels' collections skip the preloaded objects (and so don't copy them)
     gc.enable()
+    if kernel_folder:
+        _NUMBA_CACHES[:] = _find_numba_caches()
     template = Template(listener, kernel_folder)
     try:
         template.serve()
