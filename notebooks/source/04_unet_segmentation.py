@@ -404,7 +404,8 @@ check("loss_decreases")
 # * redraws both curves;
 # * saves a **checkpoint** (model, optimiser, schedule, history). If your connection drops or
 #   the kernel dies, run the notebook again: training resumes after the last finished epoch.
-#   Delete the checkpoint file (its path is printed) to train from scratch.
+#   Checkpoints live in your cache folder (set `COURSE_CHECKPOINT_DIR` to choose another), not
+#   next to the notebook; delete the file (its path is printed) to train from scratch.
 
 # %%
 CHANNELS = by_mode(quick=8, full=16, grade=4)
@@ -459,6 +460,7 @@ def train_one_epoch(model, epoch):
 # %%
 start_epoch, saved = checkpoint.resume(model, optimiser, schedule)
 history = saved.get("history", [])
+report("resumed", start_epoch > 0)  # the benchmark flags a run that did not train from scratch
 curve = LiveCurve(title="U-Net: segmentation loss")
 for row in history:  # redraw what earlier sessions trained
     curve.update(row["epoch"], train=row["train"], validation=row["validation"])
