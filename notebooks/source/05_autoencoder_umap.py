@@ -589,15 +589,27 @@ check("knn_accuracy_hidden")
 
 # %% [markdown]
 # Now every representation, every seed. PCA itself doesn't depend on the seed; its spread comes
-# from the folds alone. Trustworthiness is measured against the scaled expression data
-# (`cells.X`) with 15 neighbours.
+# from the folds alone.
+#
+# **Like for like.** The lesson's PCA has 50 components of the *scaled* genes (`cells.X`); the
+# autoencoder has a 32-number code of the *log-normalised, unscaled* values (`X_log`). A fair
+# duel changes one thing only, so the table adds a PCA with the autoencoder's dimension
+# (32) on the autoencoder's input (`X_log`). And trustworthiness needs a reference space: the
+# scaled genes are what the 50-component PCA was computed from, which favours it, so it is
+# measured against both spaces — `cells.X` (scaled) and `X_log` (the autoencoder's input,
+# which the 32-component PCA shares).
 
 # %%
+X_pca_same = PCA(n_components=N_LATENT, random_state=0).fit_transform(np.asarray(X_log))
+PCA_SAME = f"PCA ({N_LATENT}, AE input)"
+
+
 def scores(Z, seed):
-    """The three numbers of one representation."""
+    """The numbers of one representation (trustworthiness against both reference spaces)."""
     return {"kNN accuracy": knn_accuracy(Z, labels, seed=seed),
             "silhouette": silhouette_score(Z, labels),
-            "trustworthiness": trustworthiness(cells.X, Z, n_neighbors=15)}
+            "trustworthiness": trustworthiness(cells.X, Z, n_neighbors=15),
+            "trustworthiness (X_log)": trustworthiness(np.asarray(X_log), Z, n_neighbors=15)}
 
 
 rows = []
@@ -605,7 +617,8 @@ for seed in tqdm(SEEDS, desc="seeds"):
     if seed not in ae:
         ae[seed] = fit_autoencoder(Autoencoder(cells.n_vars, N_LATENT), [X_log], seed=seed)
         codes[seed] = encode(ae[seed], X_log)
-    representations = {"PCA (50)": X_pca, f"AE code ({N_LATENT})": codes[seed]}
+    representations = {"PCA (50)": X_pca, PCA_SAME: X_pca_same,
+                       f"AE code ({N_LATENT})": codes[seed]}
     if EMBED:
         if seed not in umap_pca:
             umap_pca[seed], umap_ae[seed] = umap_embed(X_pca, seed), umap_embed(codes[seed], seed)
@@ -640,22 +653,25 @@ def stat(method, metric, what="mean"):
 AE = f"AE code ({N_LATENT})"
 report("dataset", cells.uns["dataset"])
 report("n_seeds", len(SEEDS))
-for key, method in [("pca", "PCA (50)"), ("ae", AE), ("umap_pca", "PCA → UMAP"),
-                    ("umap_ae", "AE → UMAP")]:
+for key, method in [("pca", "PCA (50)"), ("pca_same", PCA_SAME), ("ae", AE),
+                    ("umap_pca", "PCA → UMAP"), ("umap_ae", "AE → UMAP")]:
     if method not in summary.index:
         continue
     report(f"knn_acc_{key}", stat(method, "kNN accuracy"))
     report(f"knn_acc_{key}_std", stat(method, "kNN accuracy", "std"))
     report(f"silhouette_{key}", stat(method, "silhouette"))
     report(f"trustworthiness_{key}", stat(method, "trustworthiness"))
+    report(f"trustworthiness_log_{key}", stat(method, "trustworthiness (X_log)"))
 
-gap = stat(AE, "kNN accuracy") - stat("PCA (50)", "kNN accuracy")
-noise = max(stat(AE, "kNN accuracy", "std"), stat("PCA (50)", "kNN accuracy", "std"), 0.005)
-if abs(gap) <= 2 * noise:
-    verdict = "a tie: the difference is within the seed-to-seed spread"
-else:
-    verdict = f"{'the autoencoder' if gap > 0 else 'PCA'} is ahead by more than the spread"
-print(f"kNN accuracy, autoencoder − PCA: {gap:+.3f} (spread about ±{noise:.3f}) → {verdict}.")
+for rival in ("PCA (50)", PCA_SAME):
+    gap = stat(AE, "kNN accuracy") - stat(rival, "kNN accuracy")
+    noise = max(stat(AE, "kNN accuracy", "std"), stat(rival, "kNN accuracy", "std"), 0.005)
+    if abs(gap) <= 2 * noise:
+        verdict = "a tie: the difference is within the seed-to-seed spread"
+    else:
+        verdict = f"{'the autoencoder' if gap > 0 else 'PCA'} is ahead by more than the spread"
+    print(f"kNN accuracy, autoencoder − {rival}: {gap:+.3f} (spread about ±{noise:.3f}) "
+          f"→ {verdict}.")
 
 # %% [markdown]
 # Which cells does the classifier get wrong? The most frequent confusions on the PCA space:
@@ -675,8 +691,9 @@ print(f"this run: {cells.uns['dataset']}, {cells.n_obs} cells × {cells.n_vars} 
 for method in summary.index:
     print(f"  {method:12s} kNN {stat(method, 'kNN accuracy'):.3f} "
           f"± {stat(method, 'kNN accuracy', 'std'):.3f}, "
-          f"silhouette {stat(method, 'silhouette'):.2f}, "
-          f"trustworthiness {stat(method, 'trustworthiness'):.2f}")
+          f"silhouette {stat(method, 'silhouette'):.2f}, trustworthiness "
+          f"{stat(method, 'trustworthiness'):.2f} (scaled) / "
+          f"{stat(method, 'trustworthiness (X_log)'):.2f} (X_log)")
 
 # %% [markdown]
 # ### Reading the numbers
@@ -688,7 +705,12 @@ for method in summary.index:
 # trustworthiness falling from 0.96 (PCA) to 0.82 (code) and 0.78–0.79 (UMAPs). On PBMC 3k
 # (online) the numbers differ — more cells, other genes, and labels from a PCA-based
 # clustering that favours PCA (section 2) — so check each statement below against your own
-# table and the verdict printed above it.
+# table and the verdicts printed above it. The like-for-like row (PCA with 32 components of
+# `X_log`) is the fair rival of the autoencoder; trustworthiness against `X_log` is the
+# reference that favours neither of those two. On `pbmc68k_reduced` (quick mode, 3 seeds,
+# measured 2026-12-02) that duel gave kNN 0.799 ± 0.002 (PCA 32) against 0.803 ± 0.013 (AE):
+# a tie; silhouette 0.14 against 0.17; trustworthiness against `X_log` 0.97 against 0.95 —
+# the linear map kept neighbourhoods slightly better, the autoencoder drew tighter clusters.
 #
 # - **For telling cell types apart, it is a tie.** All four representations reach the same kNN
 #   accuracy within about twice the seed-to-seed spread. The mistakes (above) are mostly
