@@ -832,9 +832,9 @@ print("  as F1 = 2TP / (2TP + FP + FN) at IoU 0.5 (Caicedo et al.'s kind of scor
 #   a narrowing).
 # * The U-Net reaches a pooled AP@0.5 of about 0.88 and beats the pipeline at every IoU
 #   threshold and on nearly every field that has nuclei. It misses far fewer nuclei and
-#   invents far fewer. What it still gets wrong is mostly **merged** clumps (about as many as
-#   Otsu): at half resolution the boundary between two tightly packed nuclei is a pixel or two
-#   wide, and a few CPU minutes of training don't learn it everywhere.
+#   invents far fewer. What it still gets wrong is mostly **merged** clumps (as many as
+#   Otsu's, or more): at half resolution the boundary between two tightly packed nuclei is a
+#   pixel or two wide, and a few CPU minutes of training don't learn it everywhere.
 # * The gap shrinks at AP@0.9: there the question is the exact outline, which half resolution
 #   blurs — and the hand annotations themselves differ by a pixel or two.
 # * The pixel classifier of notebook 03 sits in between on its fields: learning from examples
