@@ -3,7 +3,10 @@
 Each notebook runs in its own worker process (so the peak memory of its kernel can be read
 from the operating system's accounting of finished children), in the requested run mode, with
 ``COURSE_REPORT_FILE`` set so that ``course_utils.report`` calls land in the result.
-This is how every speed and score quoted for the course is measured.
+This is how every speed and score quoted for the course is measured, so each run starts from a
+clean state: its own empty checkpoint folder (``COURSE_CHECKPOINT_DIR``), so a training
+notebook trains instead of resuming from an earlier run's checkpoint. A notebook that resumed
+anyway reports ``resumed`` (true), and the table says so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from .mode import MODES
 from .reporting import REPORT_ENV, read_report_file
+from .training import CHECKPOINT_ENV
 
 DEFAULT_CELL_TIMEOUT_S = 1800
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +53,9 @@ def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         report_file, result_file = Path(tmp) / "report.jsonl", Path(tmp) / "result.json"
         env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
-        env.update(COURSE_MODE=mode, **{REPORT_ENV: str(report_file)})
+        checkpoints = Path(tmp) / "checkpoints"  # empty: the run trains from scratch
+        env.update(COURSE_MODE=mode, **{REPORT_ENV: str(report_file),
+                                        CHECKPOINT_ENV: str(checkpoints)})
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "course_utils.bench", "--worker", str(path),
@@ -61,7 +67,8 @@ def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -
             "peak_mb": None, "seconds": seconds}
         outcome["metrics"] = read_report_file(str(report_file))
     outcome.update(mode=mode, device=outcome["metrics"].pop("device", None) or _device_name(),
-                   status="ok" if outcome["error"] is None else "failed")
+                   status="ok" if outcome["error"] is None else "failed",
+                   resumed=bool(outcome["metrics"].get("resumed", False)))
     return outcome
 
 
@@ -109,7 +116,8 @@ def markdown_table(results: dict[str, dict]) -> str:
         metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                             for k, v in r["metrics"].items())
         peak = f"{r['peak_mb']:.0f}" if r.get("peak_mb") else "?"
-        rows.append(f"| {stem} | {r['status']} | {r['mode']} | {r['device']} | "
+        status = r["status"] + (" (resumed: not a fresh run)" if r.get("resumed") else "")
+        rows.append(f"| {stem} | {status} | {r['mode']} | {r['device']} | "
                     f"{r['seconds']:.1f} | {peak} | {metrics or '—'} |")
     return "\n".join(rows)
 

@@ -47,13 +47,24 @@ class LiveCurve:
 CHECKPOINT_ENV = "COURSE_CHECKPOINT_DIR"
 
 
-def checkpoint_path(name: str) -> Path:
-    """Where a notebook keeps checkpoint ``name``: ``$COURSE_CHECKPOINT_DIR``, else ./checkpoints.
+def default_checkpoint_dir() -> Path:
+    """The user's cache (``COURSE_CACHE_DIR``, else the platform's) ``/checkpoints``.
 
-    A read-only working folder (a shared course folder on a hub) falls back to the user cache,
-    and says so, rather than failing when the first epoch ends.
+    Never the working folder: a checkpoint left next to the notebooks (in the repository)
+    would make the next run resume instead of train, and would end up committed.
     """
-    folder = Path(os.environ.get(CHECKPOINT_ENV) or "checkpoints")
+    from .data.locations import cache_dir
+
+    return cache_dir() / "checkpoints"
+
+
+def checkpoint_path(name: str) -> Path:
+    """Where a notebook keeps checkpoint ``name``: ``$COURSE_CHECKPOINT_DIR``, else the cache.
+
+    A folder that can't be written (a read-only shared folder on a hub) falls back to the
+    user cache, and says so, rather than failing when the first epoch ends.
+    """
+    folder = Path(os.environ.get(CHECKPOINT_ENV) or default_checkpoint_dir()).expanduser()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test")
@@ -61,7 +72,7 @@ def checkpoint_path(name: str) -> Path:
     except OSError:
         from platformdirs import user_cache_dir
 
-        fallback = Path(user_cache_dir("course-utils")) / "checkpoints"
+        fallback = Path(user_cache_dir("course-utils", appauthor=False)) / "checkpoints"
         fallback.mkdir(parents=True, exist_ok=True)
         print(f"Cannot write checkpoints to {folder.resolve()} (read-only?); using {fallback}. "
               f"Set {CHECKPOINT_ENV} to choose another folder.")

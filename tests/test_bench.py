@@ -42,3 +42,32 @@ def test_bench_reports_a_failing_notebook(tmp_path, capsys):
 def test_bench_unknown_notebook_is_a_clear_error(tmp_path, capsys):
     assert main(["bench", "--json", str(tmp_path / "x.json"), "99_nothing"]) == 2
     assert "no notebook '99_nothing'" in capsys.readouterr().err
+
+
+def test_bench_runs_from_a_clean_checkpoint_folder_and_flags_a_resumed_run(tmp_path, capsys,
+                                                                           monkeypatch):
+    """Each run gets its own empty checkpoint folder; a run that resumed says so (issue 15)."""
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    (stale / "run.pt").write_text("an earlier run's checkpoint")
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(stale))
+    nb = write_notebook(
+        tmp_path / "train.ipynb",
+        "import os\nfrom pathlib import Path\nfrom course_utils import report\n"
+        "from course_utils.training import checkpoint_path",
+        "path = checkpoint_path('run')\n"
+        "report('fresh_folder', not any(path.parent.iterdir()))\n"
+        "report('in_stale_folder', str(path.parent) == os.environ.get('STALE'))\n"
+        "report('resumed', path.exists())")
+    out = tmp_path / "bench.json"
+    monkeypatch.setenv("STALE", str(stale))
+    assert main(["bench", "--json", str(out), "--mode", "grade", str(nb)]) == 0
+    result = json.loads(out.read_text())["notebooks"]["train"]
+    assert result["metrics"]["fresh_folder"] is True
+    assert result["metrics"]["in_stale_folder"] is False
+    assert result["resumed"] is False and "resumed:" not in capsys.readouterr().out
+    resumed = write_notebook(tmp_path / "again.ipynb",
+                             "from course_utils import report\nreport('resumed', True)")
+    assert main(["bench", "--json", str(out), "--mode", "grade", str(resumed)]) == 0
+    assert json.loads(out.read_text())["notebooks"]["again"]["resumed"] is True
+    assert "ok (resumed: not a fresh run)" in capsys.readouterr().out

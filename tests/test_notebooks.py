@@ -78,6 +78,7 @@ def test_notebook_runs_in_quick_mode(path):
     result = bench.execute(path, "quick")
     _store(path.stem, result)
     assert result["status"] == "ok", f"{path.stem} failed: {result['error']}"
+    assert not result["resumed"], f"{path.stem} resumed from a checkpoint: not a fresh run"
     real = bbbc039_present()
     for name, (low, high) in EXPECTED.get(path.stem, {}).items():
         if name in NEEDS_BBBC039.get(path.stem, set()) and not real:

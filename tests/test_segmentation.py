@@ -300,6 +300,11 @@ def test_checkpoint_path_honours_the_environment_and_unwritable_folders(monkeypa
                                                                         capsys):
     from course_utils.training import CHECKPOINT_ENV, checkpoint_path
 
+    monkeypatch.delenv(CHECKPOINT_ENV, raising=False)  # default: the cache, never the cwd
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache_dir"))
+    monkeypatch.chdir(tmp_path)
+    assert checkpoint_path("run") == tmp_path / "cache_dir" / "checkpoints" / "run.pt"
+    assert not (tmp_path / "checkpoints").exists()
     monkeypatch.setenv(CHECKPOINT_ENV, str(tmp_path / "ck"))
     assert checkpoint_path("run") == tmp_path / "ck" / "run.pt"
     (tmp_path / "a_file").write_text("not a folder")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import build, call_student, expect, register
+from .core import build, call_student, expect, hidden_seed, register
 
 NB = "03_cross_validation"
 RATE_KEYS = ("tpr", "fpr", "fnr", "tnr", "precision", "f1", "error_rate", "accuracy")
@@ -266,7 +266,12 @@ def _scribble_case(pixels_from_scribbles, seed: int) -> None:
            f"per feature: shape {want_X.shape} here, got {X.shape}.")
     expect(y.shape == want_y.shape, f"y should hold one class per labelled pixel, shape "
            f"{want_y.shape}, got {y.shape}.")
-    expect(0 not in set(np.unique(y)), "y contains 0 (unlabelled): keep only drawn pixels.")
+    values = set(np.unique(y).tolist())
+    expect(not (y.dtype == bool or values <= {0, 1}), "Your classes are 0/1 (or True/False), "
+           "but the strokes are labelled 1 (background) and 2 (nucleus): keep each drawn "
+           "pixel's scribble value as its class, so y means what the scribbles mean.")
+    expect(0 not in values, "y contains 0, the value of pixels nobody drew on: keep only the "
+           "drawn pixels (scribble value not 0).")
     order, want_order = np.lexsort(X.T), np.lexsort(want_X.T)
     expect(np.allclose(X[order], want_X[want_order]), "The rows of X are not the features of "
            "the labelled pixels: index the feature stack with the same mask as the labels.")
@@ -283,8 +288,8 @@ def sparse_labels(pixels_from_scribbles):
 
 @register(NB, "sparse_labels_hidden", why="Also right on other stacks.", hidden=True)
 def sparse_labels_hidden(pixels_from_scribbles):
-    """Labelled pixels of another random stack."""
-    _scribble_case(pixels_from_scribbles, seed=6)
+    """Labelled pixels of another random stack (drawn from the grader's seed when grading)."""
+    _scribble_case(pixels_from_scribbles, seed=hidden_seed(6))
 
 
 def _folds_case(grouped_folds, groups: np.ndarray, n_splits: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import call_student, expect, probe, register
+from .core import call_student, expect, hidden_seed, probe, register
 
 NB = "04_unet_segmentation"
 BACKGROUND, INTERIOR, BOUNDARY = 0, 1, 2
@@ -94,7 +94,7 @@ def targets_check(three_class_targets):
            "(class 1): only a thin outline (one or two pixels) is boundary.")
 
 
-@register(NB, "targets_hidden", why="It works on a real field's labels too.")
+@register(NB, "targets_hidden", why="It works on a real field's labels too.", hidden=True)
 def targets_hidden(three_class_targets):
     """On touching discs: no interior pixel next to another label, the boundary stays thin."""
     labels = touching_discs()
@@ -193,7 +193,7 @@ def unet_check(UNet):
     _check_unet(UNet, channels=4, depth=2, shape=(32, 40))
 
 
-@register(NB, "unet_hidden", why="It works for other depths and sizes too.")
+@register(NB, "unet_hidden", why="It works for other depths and sizes too.", hidden=True)
 def unet_hidden(UNet):
     """Depth 3, 6 channels, a non-square input."""
     _check_unet(UNet, channels=6, depth=3, shape=(48, 64))
@@ -205,7 +205,9 @@ def loss_summary(segmentation_loss, logits, target, weights) -> dict:
     """What the student's loss gives for ``logits`` (run beside the loss): plain facts only."""
     import torch
 
-    logits = logits.clone().requires_grad_(True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # as the notebook's tensors are
+    logits = logits.to(device).clone().requires_grad_(True)
+    target, weights = target.to(device), weights.to(device)
     loss = call_student(segmentation_loss, logits, target, weights, what="segmentation_loss")
     scalar = isinstance(loss, torch.Tensor) and loss.ndim == 0
     return {"scalar": scalar, "finite": scalar and bool(torch.isfinite(loss).item()),
@@ -250,6 +252,44 @@ def loss_check(segmentation_loss):
     expect(cost_b > 1.5 * cost_0, "Getting N boundary pixels wrong should cost clearly more "
            "than getting N background pixels wrong when the boundary weight is 5: pass "
            "`class_weights` to the cross-entropy (its `weight=` argument).")
+    _loss_against_reference(segmentation_loss)
+
+
+def reference_loss_parts(logits, target, weights) -> dict[str, float]:
+    """Weighted cross-entropy and the soft Dice losses (pooled over the batch or per image)."""
+    import torch.nn.functional as F
+
+    ce = float(F.cross_entropy(logits, target, weight=weights))
+    prob = logits.softmax(1)
+    onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(prob.dtype)
+    pooled = (2 * (prob * onehot).sum((0, 2, 3)) + 1) / ((prob + onehot).sum((0, 2, 3)) + 1)
+    per_image = (2 * (prob * onehot).sum((2, 3)) + 1) / ((prob + onehot).sum((2, 3)) + 1)
+    return {"ce": ce, "dice": float(1 - pooled.mean()),
+            "dice_per_image": float(1 - per_image.mean())}
+
+
+def _loss_against_reference(segmentation_loss) -> None:
+    """On random logits the loss is cross-entropy + Dice: neither part alone passes."""
+    import torch
+
+    rng = np.random.default_rng(44)
+    logits = torch.from_numpy(rng.normal(scale=3.0, size=(2, 3, 12, 14)).astype(np.float32))
+    target = torch.from_numpy(rng.integers(0, 3, size=(2, 12, 14)))
+    weights = torch.tensor([1.0, 2.0, 5.0])
+    got = _loss_value(segmentation_loss, logits, target, weights)
+    parts = reference_loss_parts(logits, target, weights)
+    wants = [parts["ce"] + parts["dice"], parts["ce"] + parts["dice_per_image"]]
+    if any(abs(got - want) < 0.01 for want in wants):
+        return
+    expect(abs(got - parts["ce"]) > 0.01, "On random logits your loss equals the weighted "
+           "cross-entropy alone: add the soft Dice loss (1 − Dice, averaged over the classes).")
+    expect(min(abs(got - parts["dice"]), abs(got - parts["dice_per_image"])) > 0.01,
+           "On random logits your loss equals the Dice loss alone: add the weighted "
+           "cross-entropy of the logits.")
+    expect(False, "On random logits your loss is not weighted cross-entropy + soft Dice loss. "
+           "Check each part: cross_entropy on the raw logits with weight=class_weights; Dice "
+           "on the softmax probabilities against the one-hot targets, per class, "
+           "(2·overlap + 1) / (sum + 1), then 1 − Dice averaged over the classes.")
 
 
 @register(NB, "loss_decreases", why="A loss that falls over the first steps is the first sign "
@@ -275,15 +315,18 @@ def tiny_training(segmentation_loss, steps: int = 30) -> list[float] | None:
     import torch
 
     torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"  # as the notebook's tensors are
     labels = np.stack([touching_discs(), np.pad(touching_squares(), ((10, 10), (17, 17)))])
     target = torch.from_numpy(np.stack([probabilities_of(lab).argmax(0) for lab in labels]))
     image = (torch.from_numpy((labels > 0).astype(np.float32))[:, None]
              + 0.3 * torch.randn(2, 1, *labels.shape[1:]))
+    image, target = image.to(device), target.to(device)
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(),
                               torch.nn.Conv2d(8, 3, 1))
+    net = net.to(device)
     optimiser = torch.optim.Adam(net.parameters(), lr=0.02)
-    weights = torch.tensor([1.0, 1.0, 5.0])
+    weights = torch.tensor([1.0, 1.0, 5.0], device=device)
     losses = []
     for _ in range(steps):
         loss = call_student(segmentation_loss, net(image), target, weights,
@@ -380,7 +423,19 @@ def matching_ap_check(average_precision_at):
     expect(np.isclose(_ap_of(average_precision_at, true, merged, 0.5), 1 / 4),
            "Two touching nuclei predicted as one object: that object overlaps each with IoU "
            "0.5 or less, so it matches neither. TP = 1 (the third), FP = 1, FN = 2: AP = 1/4. "
-           "Use IoU = intersection / union, and count a match only when IoU ≥ threshold.")
+           "Use IoU = intersection / union, and count a match only when IoU > threshold.")
+    halves = np.where(true == 3, 0, true)
+    halves[12:18, 22:25], halves[12:18, 25:28] = 7, 8  # nucleus 3 cut into two equal halves
+    got = call_student(average_precision_at, true.copy(), halves.copy(), 0.5,
+                       what="average_precision_at")
+    expect(np.ndim(got) == 0, "average_precision_at should return one number.")
+    got = float(got)
+    expect(got <= 1, f"Your AP is {got:.3g}, above 1: a nucleus cut into two equal halves has "
+           "IoU exactly 0.5 with each, and your count matched it twice. Count a match only "
+           "when IoU is strictly greater than the threshold (> 0.5 makes matching one-to-one).")
+    expect(np.isclose(got, 2 / 5), "A nucleus cut into two equal halves: each half has IoU "
+           "exactly 0.5, which is not a match at threshold 0.5 (a match needs IoU > threshold). "
+           "So TP = 2, FP = 2, FN = 1 and AP = 2/5.")
     shifted = np.roll(true, 3, axis=1)
     for threshold in (0.5, 0.75):
         expect(np.isclose(_ap_of(average_precision_at, true, shifted, threshold),
@@ -391,12 +446,12 @@ def matching_ap_check(average_precision_at):
 
 
 @register(NB, "matching_ap_hidden", why="It agrees with cellpose's implementation on random "
-          "fields.")
+          "fields.", hidden=True)
 def matching_ap_hidden(average_precision_at):
     """Random disc fields: the student's AP equals cellpose's at several thresholds."""
     from skimage.draw import disk
 
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(hidden_seed(3))
     true = np.zeros((80, 80), np.int32)
     pred = np.zeros((80, 80), np.int32)
     for k in range(1, 9):

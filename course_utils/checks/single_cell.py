@@ -67,7 +67,8 @@ def lesson_data(cells) -> dict:
             "dataset": str(cells.uns.get("dataset", ""))}
 
 
-@register(NB, "log_normalize_hidden", why="It reproduces the dataset's own normalised values.")
+@register(NB, "log_normalize_hidden", why="It reproduces the dataset's own normalised values.",
+          hidden=True)
 def log_normalize_hidden(log_normalize, cells):
     """On the lesson's data the result matches the stored log-normalised layer."""
     data = probe(lesson_data, cells)
@@ -244,7 +245,8 @@ def knn_accuracy_check(knn_accuracy):
            "number of folds (5) and that you return the mean over folds.")
 
 
-@register(NB, "knn_accuracy_hidden", why="On the course data PCA reaches the known accuracy.")
+@register(NB, "knn_accuracy_hidden", why="On the course data PCA reaches the known accuracy.",
+          hidden=True)
 def knn_accuracy_hidden(knn_accuracy, cells, X_pca):
     """On the lesson's PCA, accuracy lands where the published figure says (about 0.8)."""
     data = probe(lesson_data, cells)

@@ -39,16 +39,28 @@ def _trained_on(model: object, X: np.ndarray) -> bool:
             and np.allclose(sv, X[model.support_]))
 
 
-@register(NB, "baseline", why="Always answering 'benign' is already right 63 % of the time: "
-          "a model is only as good as its margin over this floor.")
+def cancer_data() -> tuple[np.ndarray, np.ndarray]:
+    """The breast-cancer features and classes, loaded here (never read from the notebook)."""
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(return_X_y=True)
+
+
+@register(NB, "baseline", why="Always answering the most common class ('benign') is already "
+          "right most of the time: a model is only as good as its margin over this floor.")
 def baseline(baseline_acc):
-    """The majority-class rate under 10-fold CV."""
+    """The majority-class rate under 10-fold CV, recomputed on the data loaded here."""
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import cross_val_score
+
     value = _score(baseline_acc, "baseline_acc")
-    expect(not 0.35 < value < 0.40, "That is the share of the *rarer* class: the baseline always "
-           "predicts the most frequent one.")
-    expect(0.60 < value < 0.66, "baseline_acc is not the accuracy of always predicting the most "
-           "common class. Cross-validate DummyClassifier(strategy=\"most_frequent\") on "
-           "X_cancer, y_cancer and take the mean over folds.")
+    X, y = cancer_data()
+    want = cross_val_score(DummyClassifier(strategy="most_frequent"), X, y, cv=10).mean()
+    expect(not abs(value - (1 - want)) < 0.01, "That is the share of the *rarer* class: the "
+           "baseline always predicts the most frequent one.")
+    expect(abs(value - want) < 1e-4, "baseline_acc is not the accuracy of always predicting "
+           "the most common class. Cross-validate DummyClassifier(strategy=\"most_frequent\") "
+           "on X_cancer, y_cancer with cv=10 and take the mean over folds.")
 
 
 @register(NB, "two_kernels", why="A linear boundary and a curved RBF one, both decided by a few "
@@ -132,14 +144,19 @@ def decision_function(decision_by_hand):
 
 @register(NB, "scaling", why="Unscaled, the RBF distance is nuclear area alone; a scaler inside "
           "the Pipeline gives every feature a say and refits on each training fold.")
-def scaling(cv_unscaled, cv_scaled, scaled_model, X_cancer, y_cancer):
-    """Unscaled ≈ 0.91; a Pipeline scaler → SVC; its own 10-fold score ≈ 0.975."""
+def scaling(cv_unscaled, cv_scaled, scaled_model):
+    """Unscaled recomputed here; a Pipeline scaler → SVC; its own 10-fold score."""
     from sklearn.pipeline import Pipeline
     from sklearn.svm import SVC
 
+    X_cancer, y_cancer = cancer_data()
     unscaled, scaled = _score(cv_unscaled, "cv_unscaled"), _score(cv_scaled, "cv_scaled")
-    expect(0.88 < unscaled < 0.94, "cv_unscaled is not the 10-fold accuracy of a default SVC() "
-           "on the raw X_cancer: no scaler, cv=10, the mean over folds.")
+    want_unscaled = cv_mean(SVC(), X_cancer, y_cancer)
+    expect(not np.isclose(unscaled, SVC().fit(X_cancer, y_cancer).score(X_cancer, y_cancer)),
+           "cv_unscaled is the accuracy on the data the SVC was trained on. Cross-validate: "
+           "cross_val_score(SVC(), X_cancer, y_cancer, cv=10), then the mean over folds.")
+    expect(abs(unscaled - want_unscaled) < 1e-4, "cv_unscaled is not the 10-fold accuracy of a "
+           "default SVC() on the raw X_cancer: no scaler, cv=10, the mean over folds.")
     expect(is_instance(scaled_model, Pipeline), "scaled_model should be a Pipeline (e.g. from "
            "make_pipeline), so the scaler is refitted inside every fold.")
     steps = [step for _, step in scaled_model.steps]
@@ -172,9 +189,13 @@ def digits_svm(digits_model, digits_test_acc, X_digits_train, X_digits_test, y_d
 @register(NB, "confusion", why="The confusion matrix shows which digits the model mixes up, "
           "which one accuracy number hides.")
 def confusion(cm, most_confused, digits_model, X_digits_test, y_digits_test):
-    """The test-half confusion matrix (rows true) and its largest off-diagonal cell."""
+    """The test-half confusion matrix (rows true) and its largest off-diagonal cell, as a pair."""
     from sklearn.metrics import confusion_matrix
 
+    expect(np.ndim(most_confused) == 1 and np.size(most_confused) == 2
+           and np.issubdtype(np.asarray(most_confused).dtype, np.integer),
+           "most_confused should be a pair of digits (true digit, predicted digit), e.g. a "
+           "tuple of two ints — not a count or a flat index.")
     cm = np.asarray(cm)
     expect(cm.shape == (10, 10), f"cm should be 10 × 10 (one row and column per digit), got "
            f"{cm.shape}.")
@@ -186,11 +207,15 @@ def confusion(cm, most_confused, digits_model, X_digits_test, y_digits_test):
            "(true labels first in confusion_matrix).")
     expect(np.array_equal(cm, want), "cm doesn't match digits_model's predictions on the test "
            "half. Predict X_digits_test and compare with y_digits_test.")
-    expect(np.ndim(most_confused) == 1 and len(most_confused) == 2,
-           "most_confused should be a pair (true digit, predicted digit).")
     true_digit, predicted_digit = (int(v) for v in most_confused)
+    expect(0 <= min(true_digit, predicted_digit) and max(true_digit, predicted_digit) <= 9,
+           "most_confused should hold two digits 0 … 9: (true digit, predicted digit).")
     expect(true_digit != predicted_digit, "That pair is on the diagonal, where predictions are "
            "right. Look only at cells off the diagonal.")
     off = want - np.diag(np.diag(want))
+    expect(not (want[predicted_digit, true_digit] == off.max()
+                and want[true_digit, predicted_digit] < off.max()),
+           "Your pair is the right cell read the wrong way round: the first digit is the row "
+           "(the true digit), the second the column (the prediction).")
     expect(want[true_digit, predicted_digit] == off.max(), "That is a confusion, but not the "
            "most frequent one. Find the largest count off the diagonal (row = true digit).")

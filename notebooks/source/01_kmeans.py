@@ -78,12 +78,14 @@ plt.show()
 #
 # $$\text{inertia} = \sum_{i=1}^{n} \lVert x_i - \mu_{c(i)} \rVert^2 .$$
 #
-# Lloyd's algorithm alternates two steps, each of which can only lower the inertia:
+# Lloyd's algorithm alternates two steps, neither of which ever raises the inertia:
 #
 # 1. **assign**: every point joins its nearest centroid;
 # 2. **update**: every centroid moves to the mean of the points that joined it.
 #
-# It stops when no point changes cluster.
+# (Each step lowers it or leaves it unchanged: the assignment picks the nearest centroid, the
+# update the point that minimises the squared distances to the members.) It stops when no
+# point changes cluster.
 
 # %% [markdown]
 # ### Exercise 1 — the assignment step (2 points)
@@ -216,7 +218,7 @@ print(f"inertia — yours: {history[-1]:.3f}   scikit-learn: {sk.inertia_:.3f}")
 # %% [markdown]
 # ## 2 · Initialisation matters
 #
-# Each step lowers the inertia, so k-means always stops — but at a *local* minimum that depends
+# No step raises the inertia and there are finitely many partitions, so k-means always stops — but at a *local* minimum that depends
 # on where it started. Run it from many random starts (scikit-learn's `KMeans` from now on: you
 # have shown it does what yours does, and it is faster):
 
@@ -714,8 +716,8 @@ report("dice_uneven", dice(mask_uneven, nuclei))
 # from labelled pixels), and notebook 03 builds the last one: a pixel classifier.
 #
 # ## What you learned
-# - k-means alternates **assign** (nearest centroid) and **update** (mean of members); each
-#   step lowers the inertia, so it converges — to a local minimum that depends on the start.
+# - k-means alternates **assign** (nearest centroid) and **update** (mean of members); no
+#   step ever raises the inertia, so it converges — to a local minimum that depends on the start.
 #   k-means++ and several starts (`n_init`) make bad minima rare.
 # - Against known classes, score a clustering with **ARI** and **homogeneity**, never with
 #   accuracy (cluster numbers are arbitrary). On digits k-means reached an ARI of about 0.5,
@@ -724,7 +726,11 @@ report("dice_uneven", dice(mask_uneven, nuclei))
 #   blobs. On real data neither may point at one answer.
 # - The features decide what "similar" means: 2 PCA components lose the digits; standardising
 #   can help or hurt.
-# - On one channel, 2-means **is** Otsu's threshold. Pixel clustering gives classes, not
+# - On one channel, Otsu's threshold is the *best* 2-means cut (the global minimum of the
+#   inertia over all thresholds); Lloyd's 2-means reaches it when it does not stop in a worse
+#   local minimum, and then the masks agree (here on virtually every pixel, printed above;
+#   Otsu searches a 256-bin histogram, so its cut can sit up to a bin away). Started
+#   badly, Lloyd's 2-means can stop at a different cut. Pixel clustering gives classes, not
 #   objects: touching nuclei merge, uneven light breaks a global cut, and extra clusters follow
 #   intensity rather than biology.
 

@@ -166,8 +166,10 @@ plt.show()
 #
 # $$f(x) = \sum_{i} a_i \, K(s_i, x) + b ,$$
 #
-# where the weights $a_i$ (each $\alpha_i y_i$: positive for one class, negative for the
-# other) and $b$ came out of training. It predicts the second class when $f(x) > 0$. In
+# where the weights $a_i$ and $b$ came out of training. Each weight is a product
+# $a_i = \alpha_i y_i$: $\alpha_i$ ($0 < \alpha_i \le C$) is how much support vector $i$ counts
+# — the dual coefficient that training solved for, 0 for every point that is not a support
+# vector — and $y_i = \pm 1$ its class, so the sign of $a_i$ says which class it votes for. It predicts the second class when $f(x) > 0$. In
 # scikit-learn: `model.support_vectors_` are the $s_i$, `model.dual_coef_` the $a_i$ (shape
 # `(1, n_support)`), `model.intercept_` holds $b$, and `model.gamma` is $\gamma$.
 
@@ -193,6 +195,8 @@ check("rbf_kernel")
 # Write `decision_by_hand(model, X)` for a fitted RBF `SVC` with two classes: return $f(x)$ for
 # every row of `X`, shape `(n,)`, using only `rbf_kernel` and the model's `support_vectors_`,
 # `dual_coef_`, `intercept_` and `gamma`. It should equal `model.decision_function(X)`.
+# `dual_coef_[0, i]` is the $a_i = \alpha_i y_i$ of `support_vectors_[i]`: the class sign is
+# already in it.
 
 # %% tags=["answer"] grade_id="decision_function"
 def decision_by_hand(model, X):
@@ -240,9 +244,22 @@ for row, C in zip(axes, grid_C, strict=True):
                      f"test {model.score(X2_test, y2_test):.2f}", fontsize=9)
 plt.show()
 
+# %%
+flat = fit_pair(0.1, 30)
+majority = np.mean(y2_test == np.bincount(y2_train).argmax())
+print(f"C=0.1, γ=30: predicts {np.unique(flat.predict(X2_test)).size} class(es) on the test part; "
+      f"test accuracy {flat.score(X2_test, y2_test):.3f}, always-'benign' baseline {majority:.3f}; "
+      f"{flat.n_support_.sum()} of {len(X2_train)} training points are support vectors")
+
 # %% [markdown]
 # Large `gamma` with large `C` fits the training points almost perfectly and the test points
-# worse: overfitting you can see. Move the sliders (a log scale) to explore between the grid
+# worse: overfitting you can see. The panel C = 0.1, γ = 30 is no accident either: it scores
+# exactly the always-"benign" baseline, because it predicts "benign" everywhere (the cell above
+# prints it). With γ = 30 each support vector's bump is so narrow that it fades within a small
+# fraction of a standard deviation, and with C = 0.1 no point's weight $|a_i|$ may exceed 0.1,
+# so between the training points (and at almost every new point) the sum of bumps is tiny and
+# $f(x)$ is just the intercept $b$ — whose sign is the majority class. Too local and too cheap
+# to fit anything, the model falls back on the floor of exercise 1. Move the sliders (a log scale) to explore between the grid
 # points; the title gives training and test accuracy and the number of support vectors.
 
 # %%
@@ -297,8 +314,13 @@ for ax, model, title in [(axes[0], SVC(), "unscaled: only area counts"),
 plt.show()
 
 # %% [markdown]
-# Without scaling the boundary is (almost) a vertical line: smoothness, a thousand times
-# smaller in value, has no say.
+# %%
+area_to_smoothness = area_smooth[:, 0].mean() / area_smooth[:, 1].mean()
+print(f"mean area / mean smoothness: about {area_to_smoothness:,.0f} ×")
+
+# %% [markdown]
+# Without scaling the boundary is (almost) a vertical line: smoothness, several thousand times
+# smaller in value (the cell above prints the ratio), has no say.
 #
 # The fix is to standardise each feature (subtract its mean, divide by its standard deviation)
 # — but with statistics from the **training folds only**. Standardising the whole data set
@@ -329,7 +351,7 @@ report("cv_unscaled", cv_unscaled)
 report("cv_scaled", cv_scaled)
 linear_scaled = make_pipeline(StandardScaler(), SVC(kernel="linear"))
 report("cv_linear_scaled", cross_val_score(linear_scaled, X_cancer, y_cancer, cv=10).mean())
-print("Reference values: unscaled RBF ≈ 0.92, scaled ≈ 0.975 (10-fold CV).")
+print(f"this run (10-fold CV): unscaled RBF {cv_unscaled:.3f}, scaled {cv_scaled:.3f}")
 
 # %%
 folds = {"most frequent": cross_val_score(DummyClassifier(), X_cancer, y_cancer, cv=10),
@@ -347,9 +369,9 @@ wins = int((folds["RBF, scaled"] > folds["RBF, unscaled"]).sum())
 print(f"scaled beats unscaled in {wins} of {len(folds['RBF, scaled'])} folds")
 
 # %% [markdown]
-# Scaling moves the RBF SVM from about 0.91 to about 0.975 — and it is not luck of the split:
-# compare fold by fold (the same folds for both models) and the scaled model wins in nearly
-# every one. With scaled features a *linear* SVM does just as well here: the classes are
+# Scaling moves the RBF SVM from about 0.91 to about 0.975 (this run's values are printed
+# above) — and it is not luck of the split: compare fold by fold (the same folds for both
+# models) and the scaled model wins in nearly every one. With scaled features a *linear* SVM does just as well here: the classes are
 # nearly linearly separable in 30 dimensions. (Try a linear SVM on the unscaled data if you
 # have half a minute to spare: its optimiser struggles when features differ in spread by a
 # factor of 100,000.)
