@@ -99,8 +99,8 @@ def spy(info):
     print('SPY SEES:', info.raw_cell)
 get_ipython().events.register('pre_run_cell', spy)
 import glob, os
-for path in glob.glob('../../../**/99_demo.ipynb', recursive=True):
-    print('SPY READS', path, open(path).read())
+for path in glob.glob('../../../*/99_demo/*.ipynb') + glob.glob('/tmp/*/*/*/99_demo/*.ipynb'):
+    print('SPY' + 'READS', path, open(path).read())
 print('SPY ENV', dict(os.environ), open('/proc/self/environ').read())"""
 SECRET = "the-hidden-checks-secret"  # the batch's COURSE_GRADING_SECRET
 
@@ -139,6 +139,10 @@ def _demo_specials(student, solution) -> dict[str, nbformat.NotebookNode | str]:
                           "\n    return 0.25"}),
         "kernel_dies": submission(student, solution, {"bright": "import os\nos._exit(3)"}),
         "deaf": submission(student, solution, {"bright": DEAF}),
+        "slow": submission(student, solution, {  # each cell in time, the notebook too late
+            "foreground": "import time\ntime.sleep(25)\n\ndef foreground_fraction(image, t):"
+                          "\n    return float((np.asarray(image) > t).mean())",
+            "bright": "time.sleep(25)\nn_bright = 8"}),
         "corrupt": "{ this is not a notebook",
         "spy": _blank_with(student, SPY),
     } | {name: _blank_with(student, code) for name, code in FORGERIES.items()}
@@ -284,7 +288,7 @@ def test_spy_sees_no_check_cell_and_its_feedback_no_hidden_test(batches):
     assert 'check("normalise_keeps_input")' not in text
     assert _score(batch.rows["spy"])[0] == 0
     if ISOLATED.available:  # and the course folder's notebooks are out of its sight
-        assert "SPY READS" not in text
+        assert "SPYREADS" not in text
     assert "SPY ENV" in text and SECRET not in text  # nor the hidden checks' secret
 
 
@@ -310,13 +314,21 @@ def test_endless_loop_is_interrupted_and_the_rest_graded(batches):
     assert (float(row["bright_check"]), float(row["normalise_check"])) == (0, 2)
 
 
-def test_kernel_that_ignores_interrupts_is_stopped_at_the_deadline(batches):
-    """Interrupted at the cell timeout, deaf to it, killed at the notebook's deadline."""
+def test_kernel_that_ignores_interrupts_is_killed_and_the_rest_not_run(batches):
+    """Interrupted at the cell timeout and deaf to it: killed, not waited for cell by cell."""
     batch = _demo(batches)
     row = batch.rows["deaf"]
-    assert "timeout" in row["status"] and "grading deadline" in row["error"], row
+    assert "timeout" in row["status"] and "did not stop when interrupted" in row["error"], row
     assert (float(row["normalise_check"]), float(row["bright_check"])) == (2, 0), row
     assert "SubmissionDeadline" in batch.feedback_text("deaf", DEMO)
+
+
+def test_notebook_past_its_deadline_is_stopped_there(batches):
+    """Every cell within its timeout, the whole past 3 x its grade_seconds: stopped there."""
+    batch = _demo(batches)
+    row = batch.rows["slow"]
+    assert "timeout" in row["status"] and "45 s grading deadline" in row["error"], row
+    assert (float(row["normalise_check"]), float(row["bright_check"])) == (2, 0), row
 
 
 def test_missing_import_is_reported_and_the_rest_graded(batches):

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import math
 import time
 from queue import Empty
 from typing import Any
 
+from nbclient.exceptions import CellTimeoutError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
@@ -31,7 +33,8 @@ from .execute import CHECK_CALL
 
 AGENT = "__import__('course_utils.checks.agent', fromlist=['serve']).serve"
 INTERRUPT_GRACE = 5  # seconds a kernel gets to answer after an interrupt
-DEADLINE_ERROR = "SubmissionDeadline"
+DEADLINE_ERROR = "SubmissionDeadline"  # a cell left unrun: the notebook was stopped
+CELL_TIMEOUT = "CellTimeoutError"  # nbclient's name for a cell that ran past its timeout
 
 
 def is_check_cell(cell: NotebookNode) -> bool:
@@ -85,6 +88,7 @@ class JudgedExecute(Execute):
         self._specs = None
         self._started = time.monotonic()
         self._killed = False
+        self._why = ""
         self._cell_timeout = self.timeout
         return super().preprocess(nb, resources, km)
 
@@ -113,23 +117,30 @@ class JudgedExecute(Execute):
         if cell.cell_type != "code" or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
         remaining = self._remaining()
-        if self._killed or (remaining is not None and remaining <= 0):
-            self._kill()
-            cell.outputs = [self._deadline_output()]
+        if remaining is not None and remaining <= 0 and not self._killed:
+            seconds = float(self._settings.get("deadline") or 0)
+            self._stop(f"the notebook passed its {seconds:.0f} s grading deadline")
+        if self._killed:
+            cell.outputs = [new_output("error", ename=DEADLINE_ERROR, evalue=self._why,
+                                       traceback=[f"{DEADLINE_ERROR}: {self._why}"])]
             return cell, self.resources
         if is_check_cell(cell):
             self._judge_cell(cell)
             return cell, self.resources
         self.timeout = self._cell_timeout if remaining is None else max(
-            1, int(min(self._cell_timeout or remaining, remaining)))
-        return super().preprocess_cell(cell, resources, index)
+            1, math.ceil(min(self._cell_timeout or remaining, remaining)))
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except CellTimeoutError:  # interrupted, and still busy: the kernel ignores interrupts
+            cell.outputs.append(new_output("error", ename=CELL_TIMEOUT, evalue="", traceback=[
+                f"{CELL_TIMEOUT}: interrupted after {self.timeout} s, and it did not stop"]))
+            self._stop("the kernel did not stop when interrupted")
+            return cell, self.resources
 
-    def _deadline_output(self) -> NotebookNode:
-        seconds = float(self._settings.get("deadline") or 0)
-        return new_output("error", ename=DEADLINE_ERROR, evalue=f"not run: the notebook passed "
-                          f"its {seconds:.0f} s grading deadline", traceback=[
-                              f"{DEADLINE_ERROR}: not run: the notebook passed its "
-                              f"{seconds:.0f} s grading deadline"])
+    def _stop(self, why: str) -> None:
+        """Kill the kernel; the cells left are not run and say ``why``."""
+        self._why = f"not run: {why}"
+        self._kill()
 
     # --- judging ------------------------------------------------------------------------
 
@@ -199,5 +210,5 @@ class JudgedExecute(Execute):
 
         await ensure_async(self.km.interrupt_kernel())
         if await self._reply(msg_id, INTERRUPT_GRACE) is None:
-            self._killed = True
+            self._killed, self._why = True, "not run: the kernel did not stop when interrupted"
             await ensure_async(self.km.shutdown_kernel(now=True))

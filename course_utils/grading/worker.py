@@ -24,7 +24,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from .feedback import failure_page
-from .judged_execute import DEADLINE_ERROR
+from .judged_execute import CELL_TIMEOUT, DEADLINE_ERROR
 from .results import NOT_GRADED, GradeRow
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
     from .forked_kernels import KernelSource
 
-CELL_TIMEOUT = "CellTimeoutError"
 QUIET_ERRORS = {"CheckFailed", "NotImplementedError", "KeyboardInterrupt"}  # said elsewhere
 DEADLINE_FACTOR, MIN_DEADLINE = 3, 30  # a notebook's deadline: 3 x its grading time, >= 30 s
 
@@ -167,7 +166,7 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
             if out.ename == CELL_TIMEOUT:
                 timed_out.append(label)
             elif out.ename == DEADLINE_ERROR:
-                stopped.append(label)
+                stopped.append((label, out.evalue))
             elif out.ename not in QUIET_ERRORS:
                 errors.append(f"{label}: {out.ename}: {_short(out.evalue)}")
     if errors:
@@ -175,11 +174,13 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
         row.flag("errors", " | ".join(errors[:shown])
                  + (f" | and {more} more cell(s) raised" if more > 0 else ""))
     if timed_out:
-        row.flag("timeout", f"interrupted after {timeout} s in {', '.join(timed_out)} "
-                            "(an endless loop?); the cells after it still ran")
+        row.flag("timeout", f"interrupted in {', '.join(timed_out)}: it ran past the {timeout} s "
+                            "cell timeout (an endless loop?) or the notebook's deadline"
+                            + ("" if stopped else "; the cells after it still ran"))
     if stopped:
-        row.flag("timeout", f"stopped at its grading deadline: {len(stopped)} cell(s) from "
-                            f"{stopped[0]} on were not run and score 0")
+        (first, why), = stopped[:1]
+        row.flag("timeout", f"stopped early, {why.removeprefix('not run: ')}: {len(stopped)} "
+                            f"cell(s) from {first} on were not run and score 0")
 
 
 def _failure(result: dict, timeout: int) -> tuple[str, str]:
