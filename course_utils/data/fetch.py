@@ -12,7 +12,6 @@ a fetch removes the temporaries that a killed fetch left there (see :mod:`.tempf
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import stat
@@ -25,7 +24,8 @@ from typing import TYPE_CHECKING, TextIO
 from .archive import extract, extracted
 from .download import DownloadFailed, classify_os_error, download
 from .errors import DatasetUnavailable
-from .locations import BUNDLED_DIR, cache_dir, cache_in_mirror, mirror_dirs, offline
+from .locations import cache_dir, cache_in_mirror, offline
+from .sources import PACKAGE, Source, library_files, present_files, sources
 from .stamps import Stamps
 from .tempfiles import STALE_S, open_to_all, remove, stale_temporaries, write_atomically
 
@@ -36,35 +36,6 @@ LOCK_TIMEOUT_S = 1800  # a large download by another kernel may take a while
 
 __all__ = ["DatasetUnavailable", "IncompleteDataset", "announce", "dataset_dir", "fetch",
            "library_files", "root_of", "sources", "temporaries"]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A folder laid out as ``<root>/<dataset>/<relpath>``; ``kind`` says what it is."""
-
-    kind: str  # "bundled", "mirror", "cache" or "staging"
-    root: Path
-
-    def path(self, dataset: str, relpath: str) -> Path:
-        """Where ``relpath`` of ``dataset`` would be in this folder."""
-        return self.root / dataset / PurePosixPath(relpath)
-
-    @property
-    def ours(self) -> bool:
-        """True for folders this layer writes (a bad file there may be deleted)."""
-        return self.kind in ("cache", "staging")
-
-
-PACKAGE = Source("bundled", BUNDLED_DIR)  # files shipped in the package: the last resort
-
-
-def sources(into: Path | None = None) -> list[Source]:
-    """The folders searched, in order; when staging, the ``into`` folder comes first."""
-    found = [Source("mirror", d) for d in mirror_dirs()]
-    found.append(Source("cache", cache_dir()))
-    if into is None:
-        return found
-    return [Source("staging", into)] + [s for s in found if not _same(s.root, into)]
 
 
 def fetch(name: str, files: list[str] | None = None, *, into: str | Path | None = None,
@@ -120,8 +91,6 @@ def dataset_dir(name: str, files: list[str] | None = None) -> Path:
     try:
         paths = fetch(name, files)
     except DatasetUnavailable as exc:
-        from .status import present_files
-
         present = present_files(name) if files is None and exc.dataset == name else {}
         if not present:
             raise
@@ -150,23 +119,6 @@ def announce(name: str, purpose: str = "", file: TextIO | None = None) -> None:
     except DatasetUnavailable as exc:
         print(f"Data '{name}' is not available here ({exc}). The notebook says what it uses "
               f"instead; `course-utils data fetch {name}` gets the real data.", file=file)
-
-
-def library_files(dataset: Dataset) -> dict[str, Path]:
-    """The files proving a library-bundled dataset is installed (found without importing it)."""
-    spec = importlib.util.find_spec(dataset.bundled_with)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    base = Path(locations[0]) if locations else None
-    found = {rel: base / rel for rel in dataset.bundled_files} if base else {}
-    missing = [rel for rel, path in found.items() if not path.is_file()]
-    if base is None or missing:
-        raise DatasetUnavailable(
-            dataset.name, f"ships with {dataset.bundled_with}, which is not fully installed",
-            [f"package {dataset.bundled_with}: " + (f"missing {missing}" if base else "not found")],
-            f"install the course dependencies again (pip install -e . or make lab); "
-            f"`{dataset.bundled_with}` must be importable.",
-        )
-    return found
 
 
 def temporaries(dataset: Dataset, root: Path, min_age_s: float = 0) -> list[Path]:
@@ -450,14 +402,6 @@ def _fixes(name: str, problems: set[str], write: Source, unreadable: list[Path])
     }
     chosen = [texts[k] for k in texts if k in problems]
     return " ".join(chosen) or f"run `course-utils data fetch {name}`."
-
-
-def _same(a: Path, b: Path) -> bool:
-    """True when two folders are the same place on disk."""
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def root_of(path: Path, relpath: str) -> Path:

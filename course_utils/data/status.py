@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatasetUnavailable
-from .fetch import PACKAGE, Source, library_files, sources, temporaries
+from .fetch import temporaries
 from .manifest import Dataset, load_manifest
+from .sources import first_present, library_files, places, present_files, sources
 from .stamps import Stamps
+
+__all__ = ["BadFile", "Verification", "dataset_status", "present_files", "verify_present"]
 
 _KIND_STATUS = {"mirror": "mirrored", "cache": "cached"}
 
@@ -61,7 +64,7 @@ def _status(dataset: Dataset) -> tuple[str, str, str]:
     places: Counter[str] = Counter()
     verified = 0
     for entry in dataset.files:
-        found = _first_present(dataset, entry.path, entry.bundled)
+        found = first_present(dataset, entry.path, entry.bundled)
         if found is not None:
             places[found[0].kind] += 1
             verified += stamps.trusted(found[1], entry.sha256)
@@ -77,29 +80,6 @@ def _status(dataset: Dataset) -> tuple[str, str, str]:
     if verified < present:
         detail += f"; {present - verified} not yet verified (`course-utils data verify`)"
     return dataset.name, _KIND_STATUS[kind], detail
-
-
-def _places(bundled: bool) -> list[Source]:
-    """Where a file may be, in fetch order (the package last, for files shipped in it)."""
-    return sources() + ([PACKAGE] if bundled else [])
-
-
-def _first_present(dataset: Dataset, relpath: str, bundled: bool) -> tuple[Source, Path] | None:
-    """The first place (in fetch order) that holds ``relpath``, or None."""
-    for source in _places(bundled):
-        path = source.path(dataset.name, relpath)
-        if path.is_file():
-            return source, path
-    return None
-
-
-def present_files(name: str) -> dict[str, Path]:
-    """Where each present file of dataset ``name`` is (first place in fetch order), no fetching."""
-    dataset = load_manifest().get(name)
-    if dataset.bundled:
-        return library_files(dataset)
-    found = {e.path: _first_present(dataset, e.path, e.bundled) for e in dataset.files}
-    return {rel: hit[1] for rel, hit in found.items() if hit is not None}
 
 
 def verify_present(names: list[str] | None = None) -> Verification:
@@ -118,7 +98,7 @@ def _verify_dataset(dataset: Dataset, found: Verification) -> None:
     """Add what one dataset's files and places hold to ``found``."""
     stamps = Stamps(dataset.name)
     for entry in dataset.files:
-        present = [p for s in _places(entry.bundled)
+        present = [p for s in places(entry.bundled)
                    if (p := s.path(dataset.name, entry.path)).is_file()]
         if not present:
             found.missing.append((dataset.name, entry.path))
