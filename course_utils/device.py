@@ -1,8 +1,9 @@
 """Which processor the course computes on, said in plain words.
 
-``get_device()`` is the one place every notebook asks for its ``torch.device``; ``describe()``
-writes the sentences the first cell prints, including the classic hub fault: an NVIDIA GPU
-that ``nvidia-smi`` sees while the installed torch is a CPU-only build.
+``get_device()`` is the one place every notebook asks for its ``torch.device``; ``detect()``
+finds the facts ``course_utils.describe()`` puts in the first cell's sentences, including the
+classic hub fault: an NVIDIA GPU that ``nvidia-smi`` sees while the installed torch is a
+CPU-only build. A leaf: it imports nothing from the course package but ``cpus``.
 """
 
 from __future__ import annotations
@@ -99,36 +100,3 @@ def get_device():
     import torch
 
     return torch.device(detect().kind)
-
-
-def describe(info: DeviceInfo | None = None, mode: str | None = None) -> str:
-    """A few plain sentences: what will be used, what it means for this course, what to fix."""
-    from .mode import get_mode
-
-    info = info or detect()
-    mode = mode or get_mode()
-    if info.kind == "cuda":
-        lines = [f"Using the GPU: {info.name} ({info.memory_gb:.0f} GiB), "
-                 f"torch {info.torch_version} with CUDA {info.torch_cuda}."]
-    elif info.kind == "mps":
-        lines = [f"Using the Apple GPU through MPS (torch {info.torch_version})."]
-    else:
-        ram = f", {info.ram_gb:.0f} GiB RAM" if info.ram_gb else ""
-        lines = [f"No GPU: computing on the CPU ({info.cpu_cores} cores{ram})."]
-    lines.append(f"Run mode: {mode}. " + mode_meaning(mode, info.kind))
-    if info.problem:
-        lines.append("WARNING: " + info.problem)
-    return "\n".join(lines)
-
-
-def mode_meaning(mode: str, kind: str) -> str:
-    """What the run mode means for the time the heavy steps take."""
-    if mode == "quick":
-        return ("Heavy steps run on small subsets: every notebook finishes in minutes "
-                "(the U-Net trains for about 3 minutes on a CPU). Set COURSE_MODE=full for the "
-                "whole datasets" + (" — on this GPU that is the better choice." if kind != "cpu"
-                                    else " when you have a GPU."))
-    if mode == "full":
-        slow = " On a CPU this takes hours: prefer COURSE_MODE=quick." if kind == "cpu" else ""
-        return "Whole datasets and full training: about 10 minutes per notebook on a GPU." + slow
-    return "Grading: heavy training shrinks to what is needed to check the answers."

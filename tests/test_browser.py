@@ -150,7 +150,7 @@ def _run_cell(page, cell, attempts: int = 3) -> None:
 
 def test_setup_cell_prints_device_summary(jupyterlab: tuple[str, Path]) -> None:
     """Open the notebook, run its first code cell, and see the device summary in its output."""
-    from course_utils.device import describe
+    from course_utils import describe
 
     # The device sentence and the run-mode sentence, as the kernel (same machine) prints them.
     expected = describe(mode=MODE).splitlines()[:2]

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import course_utils
 from course_utils import device
 
 CPU = device.DeviceInfo("cpu", "CPU", None, 2, 24.0, "2.14.1", None, None)
@@ -20,14 +21,14 @@ def test_get_device_matches_detection():
 
 
 def test_cpu_summary_says_what_quick_mode_means():
-    text = device.describe(CPU, mode="quick")
+    text = course_utils.describe(CPU, mode="quick")
     assert "No GPU" in text and "2 cores" in text and "Run mode: quick" in text
     assert "WARNING" not in text
 
 
 def test_cuda_summary_names_the_gpu():
     gpu = device.DeviceInfo("cuda", "NVIDIA H100", 79.6, 16, 128.0, "2.14.1", "13.0", "NVIDIA H100")
-    text = device.describe(gpu, mode="full")
+    text = course_utils.describe(gpu, mode="full")
     assert "NVIDIA H100 (80 GiB)" in text and "CUDA 13.0" in text
 
 
@@ -44,7 +45,7 @@ def test_cpu_torch_on_gpu_host_is_caught(monkeypatch):
         device.detect.cache_clear()
     assert info.kind == "cpu"
     assert "CPU-only build" in info.problem and "Tesla T4" in info.problem
-    assert "Fix:" in device.describe(info, mode="quick")
+    assert "Fix:" in course_utils.describe(info, mode="quick")
 
 
 def test_nvidia_smi_absent_means_no_gpu(monkeypatch):
