@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .cpus import thread_count
+from .imaging import min_span_of, normalize  # shared with segmentation; importable here too
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestClassifier
@@ -44,20 +45,6 @@ def feature_names(sigma_min: float = 1.0, sigma_max: float = 8.0) -> list[str]:
     sig = scales(sigma_min, sigma_max)
     names = [f"{f} σ={s:g}" for s in sig for f in FILTERS_PER_SCALE]
     return names + [f"DoG σ={a:g}−{b:g}" for a, b in zip(sig[:-1], sig[1:], strict=True)]
-
-
-def normalize(image: np.ndarray, low: float = 1.0, high: float = 99.8,
-              min_span: float = 0.0) -> np.ndarray:
-    """Percentile-normalise a field to about [0, 1] (float32).
-
-    ``min_span`` (raw units) floors the percentile range, so a blank field's noise is not
-    stretched into bright "nuclei".
-    """
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 2:
-        raise ValueError(f"expected one 2-D field (H, W), got shape {image.shape}")
-    lo, hi = np.percentile(image, [low, high])
-    return (image - lo) / max(float(hi - lo), float(min_span), 1e-6)
 
 
 def pixel_features(image: np.ndarray, sigma_min: float = 1.0, sigma_max: float = 8.0,
@@ -152,12 +139,6 @@ class PixelSamples:
     X: np.ndarray
     y: np.ndarray
     groups: np.ndarray
-
-
-def min_span_of(images: Sequence[np.ndarray], fraction: float = 0.25) -> float:
-    """A floor for :func:`normalize`: ``fraction`` of the median 1–99.8 percentile range."""
-    spans = [np.subtract(*np.percentile(im, [99.8, 1.0])) for im in images]
-    return float(fraction * np.median(spans)) if spans else 0.0
 
 
 def collect_samples(images: Sequence[np.ndarray], scribbles: Sequence[np.ndarray],

@@ -94,7 +94,7 @@ def error_overlay(image: np.ndarray, true: np.ndarray, pred: np.ndarray,
     """An RGB picture: the field in grey, matched outlines green, errors filled by kind."""
     from skimage.segmentation import find_boundaries
 
-    from ..pixel_features import normalize
+    from ..imaging import normalize
 
     grey = np.clip(normalize(image), 0, 1)
     rgb = np.repeat(grey[..., None], 3, axis=-1)

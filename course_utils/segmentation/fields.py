@@ -30,7 +30,7 @@ def downscale_labels(labels: np.ndarray, factor: int) -> np.ndarray:
 
 def prepare_images(images: Sequence[np.ndarray], factor: int, min_span: float) -> np.ndarray:
     """Normalise each field (percentiles, floored range) and downscale it: (N, h, w) float32."""
-    from ..pixel_features import normalize
+    from ..imaging import normalize
 
     return np.stack([downscale(normalize(im, min_span=min_span), factor) for im in images])
 

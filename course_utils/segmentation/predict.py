@@ -45,7 +45,7 @@ def predict_probabilities(model, image: np.ndarray, factor: int, min_span: float
     import torch
     import torch.nn.functional as F
 
-    from ..pixel_features import normalize
+    from ..imaging import normalize
 
     small = downscale(normalize(image, min_span=min_span), factor)
     h, w = small.shape
