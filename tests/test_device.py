@@ -16,8 +16,22 @@ def test_import_course_utils_does_not_import_torch():
     assert out.stdout.strip() == "False"
 
 
-def test_get_device_matches_detection():
-    assert device.get_device().type == device.detect().kind
+def test_get_device_is_one_torch_computes_on():
+    """A tensor made on the device gives the right answer back: the device works, not only is
+    named (an MPS or CUDA device that torch lists but can't use fails here)."""
+    import torch
+
+    dev = device.get_device()
+    assert isinstance(dev, torch.device) and dev.type in ("cuda", "mps", "cpu")
+    x = torch.arange(4.0, device=dev)
+    assert (x * 2).sum().item() == 12.0
+
+
+def test_get_device_follows_the_detected_kind(monkeypatch):
+    """With a GPU detected, notebooks are sent to it (torch.device needs no GPU to be made)."""
+    gpu = device.DeviceInfo("cuda", "NVIDIA H100", 79.6, 16, 128.0, "2.14.1", "13.0", "H100")
+    monkeypatch.setattr(device, "detect", lambda: gpu)
+    assert str(device.get_device()) == "cuda"
 
 
 def test_cpu_summary_says_what_quick_mode_means():

@@ -79,15 +79,22 @@ def test_notebook_runs_in_quick_mode(path):
     _store(path.stem, result)
     assert result["status"] == "ok", f"{path.stem} failed: {result['error']}"
     assert not result["resumed"], f"{path.stem} resumed from a checkpoint: not a fresh run"
-    real = bbbc039_present()
+    needs_real = set() if bbbc039_present() else NEEDS_BBBC039.get(path.stem, set())
+    unchecked = []
     for name, (low, high) in EXPECTED.get(path.stem, {}).items():
-        if name in NEEDS_BBBC039.get(path.stem, set()) and not real:
+        if name in needs_real:
+            unchecked.append(name)
             continue
         value = result["metrics"].get(name)
         assert value is not None, f"{path.stem} did not report {name}"
         assert low <= value <= high, f"{path.stem}: {name}={value} outside [{low}, {high}]"
     for a, b, margin in BEATS.get(path.stem, []):
-        if {a, b} & NEEDS_BBBC039.get(path.stem, set()) and not real:
+        if {a, b} & needs_real:
+            unchecked.append(f"{a} >= {b} {margin:+}")
             continue
         metrics = result["metrics"]
         assert metrics[a] >= metrics[b] + margin, f"{path.stem}: {a} < {b} {margin:+}: {metrics}"
+    if unchecked:  # the notebook ran and its other numbers hold; these need the real images
+        pytest.skip(f"{path.stem} ran on synthetic fields (BBBC039 not here; `course-utils data "
+                    f"fetch bbbc039`), so the real-data checks were not made: "
+                    + ", ".join(unchecked))
