@@ -9,7 +9,7 @@ PORT ?= 8888
 PYTEST_ARGS ?=
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test lint notebooks bench doctor constraints clean
+.PHONY: lab test test-fast lint notebooks bench doctor constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ lab: $(VENV)/.installed  ## install if needed, then start JupyterLab on notebook
 
 test: $(VENV)/.installed-test  ## install if needed, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+FAST_TIER := not notebook and not grading and not browser and not hub
+test-fast: $(VENV)/.installed-test  ## the unit tier (under 2 minutes): no notebook, grading, browser or hub tests
+	$(BIN)/python -m pytest -m "$(FAST_TIER)" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check course_utils tests scripts notebooks/source

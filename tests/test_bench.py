@@ -3,9 +3,12 @@
 import json
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils.cli import main
+
+pytestmark = pytest.mark.notebook  # each test starts a kernel and runs notebooks through bench
 
 
 def write_notebook(path, *sources):

@@ -27,8 +27,11 @@ from course_utils.grading.forked_kernels import (
     KernelTemplate,
 )
 
-pytestmark = pytest.mark.skipif(not (FORK_SUPPORTED and sandbox.probe().available),
-                                reason=f"no sandbox here: {sandbox.probe().detail}")
+pytestmark = [
+    pytest.mark.grading,
+    pytest.mark.skipif(not (FORK_SUPPORTED and sandbox.probe().available),
+                       reason=f"no sandbox here: {sandbox.probe().detail}"),
+]
 REPO_SOLUTIONS = Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
 WRITE = ("try:\n    open({path!r}, 'w').write('forged')\n    print('written')\n"
          "except OSError as exc:\n    print('refused', type(exc).__name__)")
