@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import inspect
 import sys
+import tomllib
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -21,11 +22,6 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 import course_utils
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pytest brings tomli on Python 3.10
-    import tomli as tomllib
 
 PACKAGE_DIR = Path(course_utils.__file__).parent
 PYPROJECT = PACKAGE_DIR.parent / "pyproject.toml"

@@ -15,7 +15,6 @@ cells are marked as not run.
 from __future__ import annotations
 
 import ast
-import asyncio
 import math
 import time
 from queue import Empty
@@ -29,6 +28,7 @@ from traitlets import Dict
 
 from ..checks.core import CheckFailed, judge, load_checks
 from ..checks.remote import Channel, RemoteNamespace
+from ..checks.wire import MAX_BYTES
 from .execute import CHECK_CALL
 
 AGENT = "__import__('course_utils.checks.agent', fromlist=['serve']).serve"
@@ -183,7 +183,8 @@ class JudgedExecute(Execute):
             raise RuntimeError("the kernel could not answer: "
                                f"{result.get('ename') or content.get('ename')}")
         try:
-            text = ast.literal_eval(result["data"]["text/plain"])
+            shown = result["data"]["text/plain"]
+            text = ast.literal_eval(shown) if len(shown) <= 2 * MAX_BYTES else None
         except (KeyError, ValueError, SyntaxError, TypeError, MemoryError):
             text = None
         if not isinstance(text, str):
@@ -199,7 +200,7 @@ class JudgedExecute(Execute):
                 return None
             try:
                 reply = await self.kc.shell_channel.get_msg(timeout=left)
-            except (Empty, asyncio.TimeoutError):
+            except (TimeoutError, Empty):
                 return None
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return reply

@@ -419,6 +419,9 @@ def serve(listen_fd: int, ready_fd: int, kernel_folder: str | None,
     started again may find what a kernel left there).
     """
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop through the finally below
+    # Ctrl-C is the grader's to handle (a terminal sends it to every process of the batch); a
+    # template its watchdog starts again would otherwise die of it. Kernels take it again.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     listener = socket.socket(fileno=listen_fd)
     _set_dumpable(False)  # kernels, same user, can't trace the template or read its memory
     if kernel_folder:
