@@ -78,8 +78,9 @@ def _checker_call(solution: NotebookNode) -> dict[str, str | None]:
 class JudgedExecute(Execute):
     """Execute that judges check cells in the grader and stops a submission at its deadline."""
 
-    notebooks = Dict(help="notebook -> {'name', 'module', 'deadline'}: its checks and the "
-                          "seconds the whole notebook may take (0: no deadline)").tag(config=True)
+    notebooks = Dict(help="notebook -> {'name', 'module', 'cells', 'deadline'}: its checks "
+                          "(see checker_of) and the seconds the whole notebook may take "
+                          "(0: no deadline)").tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None):
         """Run the notebook; its check cells are judged here, and its time is bounded."""

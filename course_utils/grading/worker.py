@@ -80,7 +80,7 @@ def nbgrader_config(root: Path, timeout: int, kernels: KernelSource | None = Non
 
 
 def judging(solutions: Path) -> dict[str, dict]:
-    """For each solution notebook: its checks (name, module) and its grading deadline.
+    """For each solution notebook: its checks (see ``checker_of``) and its grading deadline.
 
     The deadline is DEADLINE_FACTOR times the seconds the notebook declares it takes to grade
     (``course: grade_seconds`` in its source header), at least MIN_DEADLINE; none when it
