@@ -85,12 +85,12 @@ def _worker(path: str, result_file: str, cell_timeout: int) -> None:
     import resource
 
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+    from .notebook_client import notebook_client
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client = notebook_client(nb, Path(path).parent, cell_timeout)
     error, start = None, time.perf_counter()
     try:
         client.execute()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
 from traitlets.config import Config
 
 from course_utils.grading.forked_kernels import ForkedKernelManager, KernelTemplate, configure
+from course_utils.notebook_client import notebook_client
 
 
 def forked_config(template: KernelTemplate) -> Config:
@@ -22,9 +22,8 @@ def run_cells(template: KernelTemplate, sources: list[str], cwd, timeout: int = 
     """Execute cells in a forked kernel; the executed notebook."""
     nb = new_notebook(cells=[new_code_cell(s) for s in sources])
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                   kernel_manager_class=ForkedKernelManager, config=forked_config(template),
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    notebook_client(nb, cwd, timeout, allow_errors=True, kernel_manager_class=ForkedKernelManager,
+                    config=forked_config(template)).execute()
     return nb
 
 

@@ -402,8 +402,9 @@ def test_grading_fetches_the_declared_data_once_and_kernels_stay_offline(
         toyset, data_env, tmp_path, monkeypatch, capsys):
     import nbformat
 
+    from course_utils.environ import environment
     from course_utils.grading.datasets import declared_datasets, prefetch
-    from course_utils.grading.grade import environment, kernel_settings
+    from course_utils.grading.grade import kernel_settings
 
     solutions = []
     for name, datasets in (("01_a", ["toy"]), ("02_b", []), ("03_c", ["toy"])):

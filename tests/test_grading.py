@@ -511,3 +511,15 @@ def test_new_gradebook_is_the_one_nbgrader_makes(tmp_path, monkeypatch):
     Gradebook(f"sqlite:///{tmp_path / 'ours.db'}").close()
     ours, theirs = contents(tmp_path / "ours.db"), contents(tmp_path / "nbgrader.db")
     assert ours == theirs and len(ours[0]) > 10 and len(ours[1]) == 1
+
+
+def test_gradebook_status_lists_flags_most_serious_first():
+    from course_utils.grading.results import SERIOUS, Flag, GradeRow
+
+    row = GradeRow("ann", "01_kmeans")
+    row.flag(Flag.UNANSWERED, "not answered: x")
+    row.flag(Flag.TIMEOUT, "ran past")
+    assert row.status == "timeout;unanswered" and row.graded
+    assert Flag.UNANSWERED not in SERIOUS and Flag.NOT_GRADED in SERIOUS
+    row.flag(Flag.NOT_GRADED, "broke")
+    assert not row.graded and row.status.startswith("not_graded;")

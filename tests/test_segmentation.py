@@ -6,16 +6,14 @@ typical mistakes of tests/fixtures/mistakes/04_unet_segmentation.yaml, without n
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import source_answers
+from check_harness import NotebookChecks
 
-from course_utils.checks import Checker, CheckFailed
+from course_utils.checks import Checker
 from course_utils.checks.segmentation import probabilities_of, touching_discs, touching_squares
-from course_utils.grading.mistakes import load_mistakes
 from course_utils.segmentation.errors import classify_errors, error_overlay, match, overlap_table
 from course_utils.segmentation.fields import (
     downscale,
@@ -28,78 +26,33 @@ from course_utils.segmentation.tuning import tune_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = "04_unet_segmentation"
-MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
-CHECKS_OF = {"targets": ["targets", "targets_hidden"], "unet": ["unet", "unet_hidden"],
-             "loss": ["loss", "loss_decreases"], "instances": ["instances"],
-             "matching_ap": ["matching_ap", "matching_ap_hidden"]}
+CHECKS = NotebookChecks(NB)
 
 
 @pytest.fixture(scope="module")
 def answers() -> dict[str, str]:
     """The notebook's answer cells (the solutions), keyed by grade_id."""
-    return source_answers(NB)
+    return {gid: cell.source for gid, cell in CHECKS.answers.items()}
 
 
-def _namespace() -> dict:
-    """What the notebook has imported before its exercises."""
-    import torch
-    import torch.nn.functional as F
-    from skimage.measure import label
-    from skimage.segmentation import find_boundaries, watershed
-    from torch import nn
-
-    return {"np": np, "torch": torch, "nn": nn, "F": F, "label": label,
-            "watershed": watershed, "find_boundaries": find_boundaries}
+@pytest.fixture(scope="module")
+def solved_once() -> dict:
+    """A namespace with every answer of the notebook run (tests/check_harness.py)."""
+    return CHECKS.namespace()
 
 
-def _solved(answers: dict[str, str], *grade_ids: str) -> dict:
-    """A namespace with the given answer cells run."""
-    ns = _namespace()
-    for gid in grade_ids:
-        exec(answers[gid], ns)
-    return ns
+@pytest.fixture
+def solved(solved_once) -> dict:
+    """That namespace, for one test to add to."""
+    return dict(solved_once)
 
 
 # --- checks against the solutions and the typical mistakes ---------------------------------
 
-@pytest.mark.parametrize("grade_id", list(CHECKS_OF))
-def test_solution_passes_its_checks(grade_id, answers):
-    check = Checker(NB, _solved(answers, grade_id))
-    for name in CHECKS_OF[grade_id]:
-        check(name, quiet=True)  # raises CheckFailed if not
-
-
-def test_every_check_is_exercised():
-    from course_utils.checks.core import _REGISTRY
-
-    Checker(NB, {})
-    assert set(_REGISTRY[NB]) == {name for names in CHECKS_OF.values() for name in names}
-
-
-@pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
-def test_typical_mistake_fails_with_its_hint(mistake, answers):
-    ns = _namespace()
-    exec(mistake.code, ns)
-    check = Checker(NB, ns)
-    lost = {name.removesuffix("_check") for name in mistake.lost}
-    with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
-        check(sorted(lost)[0])
-    for name in CHECKS_OF[mistake.grade_id]:  # other checks of the same answer
-        if name not in lost and not name.endswith("_hidden"):
-            check(name, quiet=True)  # raises CheckFailed if not
-
-
-def test_stubs_get_a_not_written_yet_hint():
-    ns = _namespace()
-    exec("def three_class_targets(labels):\n    raise NotImplementedError()", ns)
-    with pytest.raises(CheckFailed, match="not written yet"):
-        Checker(NB, ns)("targets")
-
-
-def test_summary_catches_an_answer_overwritten_later(answers, capsys, monkeypatch):
+def test_summary_catches_an_answer_overwritten_later(solved, capsys, monkeypatch):
     """check.all() re-runs the checks: a name redefined after its check passed is caught."""
     monkeypatch.setenv("COURSE_MODE", "quick")
-    ns = _solved(answers, "targets")
+    ns = solved
     check = Checker(NB, ns)
     check("targets", quiet=True)
     exec("def three_class_targets(labels):\n    return (labels > 0).astype(np.uint8)", ns)
@@ -113,15 +66,14 @@ def test_unet_with_swapped_concatenation_order_passes(answers):
     code = answers["unet"].replace("torch.cat([skips[level], self.up[level](x)], dim=1)",
                                    "torch.cat([self.up[level](x), skips[level]], dim=1)")
     assert code != answers["unet"]
-    ns = _namespace()
-    exec(code, ns)
+    ns = CHECKS.namespace({"unet": code})
     Checker(NB, ns)("unet", quiet=True)  # raises CheckFailed if not
 
 
-def test_ap_check_agrees_with_cellpose_on_the_toy_cases(answers):
+def test_ap_check_agrees_with_cellpose_on_the_toy_cases(solved):
     from cellpose.metrics import average_precision
 
-    ns = _solved(answers, "matching_ap")
+    ns = solved
     true = touching_squares()
     pred = np.where(true == 3, 0, true)
     assert np.isclose(ns["average_precision_at"](true, pred, 0.5),
@@ -152,8 +104,8 @@ def test_prepare_images_floors_the_range_of_a_blank_field():
     assert 0.8 < out[1].max() < 1.2
 
 
-def test_prepare_targets_uses_the_given_class_function(answers):
-    ns = _solved(answers, "targets")
+def test_prepare_targets_uses_the_given_class_function(solved):
+    ns = solved
     labels = np.stack([np.kron(touching_squares(), np.ones((2, 2), int))] * 2)
     maps = prepare_targets(labels, 2, ns["three_class_targets"])
     assert maps.shape == (2, 20, 30) and maps.dtype == np.uint8
@@ -188,12 +140,12 @@ def test_patch_sampler_batches_are_reproducible_and_well_shaped():
         PatchSampler(images, targets[:2], 16)
 
 
-def test_predict_probabilities_returns_full_resolution_probabilities(answers):
+def test_predict_probabilities_returns_full_resolution_probabilities(solved):
     import torch
 
     from course_utils.segmentation.predict import predict_probabilities
 
-    ns = _solved(answers, "unet")
+    ns = solved
     torch.manual_seed(0)
     model = ns["UNet"](channels=4, depth=2)
     image = np.random.default_rng(0).integers(100, 900, (45, 70)).astype(np.uint16)
@@ -204,13 +156,13 @@ def test_predict_probabilities_returns_full_resolution_probabilities(answers):
 
 
 
-def test_test_time_augmentation_makes_predictions_symmetric(answers):
+def test_test_time_augmentation_makes_predictions_symmetric(solved):
     """With TTA, mirroring or turning the field mirrors or turns the probabilities exactly."""
     import torch
 
     from course_utils.segmentation.predict import predict_probabilities
 
-    ns = _solved(answers, "unet")
+    ns = solved
     torch.manual_seed(0)
     model = ns["UNet"](channels=4, depth=2)
     image = np.random.default_rng(1).integers(100, 900, (48, 64)).astype(np.uint16)
@@ -262,8 +214,8 @@ def test_error_overlay_is_an_rgb_picture():
     assert rgb.shape == (*true.shape, 3) and 0 <= rgb.min() and rgb.max() <= 1
 
 
-def test_tune_settings_picks_the_best_grid_point(answers):
-    ns = _solved(answers, "instances")
+def test_tune_settings_picks_the_best_grid_point(solved):
+    ns = solved
     labels = touching_discs()
     prob = probabilities_of(labels)
     best, tried = tune_settings([prob], [labels], ns["to_instances"],

@@ -1,53 +1,23 @@
 """Notebook 05's single-cell helpers and checks: data layout, preprocessing, labels, streaming.
 
-The checks are run against the notebook's own answer cells (read from its source) and against
-the typical mistakes of tests/fixtures/mistakes/05_autoencoder_umap.yaml, without nbgrader.
+Its checks against its answers, mistakes and stubs: tests/test_checks_inline.py.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import source_answers
 
 from course_utils import single_cell
-from course_utils.checks import Checker, CheckFailed
 from course_utils.data import synthetic_counts
-from course_utils.grading.mistakes import load_mistakes
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = "05_autoencoder_umap"
-MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
-CHECK_OF = {"log_normalize": "log_normalize", "pca_variance": "pca_variance",
-            "autoencoder": "autoencoder_shapes", "train_epoch": "train_epoch",
-            "knn_accuracy": "knn_accuracy"}
-
-
 @pytest.fixture(scope="module")
 def cells():
     return single_cell.pbmc68k_reduced_cells()
-
-
-@pytest.fixture(scope="module")
-def answers() -> dict[str, str]:
-    """The notebook's answer cells (the solutions), keyed by grade_id."""
-    return source_answers(NB)
-
-
-def _namespace(cells) -> dict:
-    """What the notebook has imported and computed before its exercises."""
-    import torch
-    from sklearn.decomposition import PCA
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.neighbors import KNeighborsClassifier
-    from torch import nn
-
-    return {"np": np, "torch": torch, "nn": nn, "StratifiedKFold": StratifiedKFold,
-            "KNeighborsClassifier": KNeighborsClassifier, "cells": cells,
-            "X_pca": PCA(50, svd_solver="full").fit_transform(cells.X)}
 
 
 def test_pbmc68k_reduced_layout_and_recovered_counts(cells):
@@ -144,28 +114,3 @@ def test_read_log_normalised_from_a_backed_file(tmp_path):
     backed.file.close()
 
 
-@pytest.mark.parametrize("grade_id", list(CHECK_OF))
-def test_solution_passes_its_check(grade_id, answers, cells):
-    ns = _namespace(cells)
-    exec(answers[grade_id], ns)
-    check = Checker(NB, ns)
-    check(CHECK_OF[grade_id], quiet=True)  # raises CheckFailed if not
-    hidden = f"{CHECK_OF[grade_id]}_hidden"
-    if hidden in check.specs:
-        check(hidden, quiet=True)  # raises CheckFailed if not
-
-
-@pytest.mark.parametrize("mistake", MISTAKES, ids=[m.name for m in MISTAKES])
-def test_typical_mistake_fails_with_its_hint(mistake, cells):
-    ns = _namespace(cells)
-    exec(mistake.code, ns)
-    with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
-        Checker(NB, ns)(CHECK_OF[mistake.grade_id])
-
-
-def test_stub_gets_a_not_written_yet_hint(cells):
-    ns = _namespace(cells)
-    exec("def knn_accuracy(Z, labels, seed=0, k=15, n_folds=5):\n"
-         "    raise NotImplementedError()", ns)
-    with pytest.raises(CheckFailed, match="not written yet"):
-        Checker(NB, ns)("knn_accuracy")

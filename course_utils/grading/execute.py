@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -12,8 +11,9 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from ..checks.core import RESULTS_ENV
+from ..environ import environment
+from ..notebook_client import notebook_client
 
-KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]  # no kernel chatter among the results
 CHECK_CALL = re.compile(r"""(?<![\w.])check\(\s*(['"])([\w-]+)\1""")
 
 
@@ -72,21 +72,10 @@ def read_results(path: Path) -> dict[str, tuple[bool, str]]:
 
 def run_notebook(nb: NotebookNode, workdir: Path, timeout: int) -> RunResult:
     """Execute ``nb`` in ``workdir`` (errors allowed) and report its checks and errors."""
-    from nbclient import NotebookClient
-
     with tempfile.TemporaryDirectory(prefix="course-validate-") as tmp:
         results_file = Path(tmp) / "checks.jsonl"
-        previous = os.environ.get(RESULTS_ENV)
-        os.environ[RESULTS_ENV] = str(results_file)
-        try:
-            NotebookClient(nb, timeout=timeout, allow_errors=True, interrupt_on_timeout=True,
-                           kernel_name="python3", extra_arguments=KERNEL_QUIET,
-                           resources={"metadata": {"path": str(workdir)}}).execute()
-        finally:
-            if previous is None:
-                os.environ.pop(RESULTS_ENV, None)
-            else:
-                os.environ[RESULTS_ENV] = previous
+        with environment({RESULTS_ENV: str(results_file)}):
+            notebook_client(nb, workdir, timeout, allow_errors=True).execute()
         recorded = read_results(results_file)
     checks = [CheckResult(name, *recorded[name]) if name in recorded else CheckResult(name, None)
               for name in called_checks(nb)]

@@ -100,7 +100,7 @@ class FeedbackExporter(HTMLExporter):
 
     def from_notebook_node(self, nb: NotebookNode, resources: dict | None = None,
                            **kw: object) -> tuple[str, dict]:
-        """The page; without images, skipping the BeautifulSoup pass (0.6 s of a 1 s page) and
+        """The page; without images, skipping the BeautifulSoup pass (most of a page's time) and
         highlighting only code that no earlier page showed.
 
         That pass gives images an alt text and JupyterLab-template cells a tabindex; nbgrader's

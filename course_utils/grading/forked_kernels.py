@@ -1,11 +1,11 @@
 """Grading kernels forked from a process that has already imported what the notebooks import.
 
 A fresh Python kernel per submission is how nbgrader keeps students apart, but starting one and
-importing numpy, scikit-learn and matplotlib again cost about 5 s of the 12–14 s that notebook
-01 or 02 took to grade. Here a *template* process imports those modules once (it never runs
-student code); each kernel is a ``fork`` of it, so it starts with them loaded but with an empty
-namespace, its own process, fresh random seeds and the notebook's folder first on ``sys.path``,
-as a new kernel would have. The template and the per-kernel
+importing numpy, scikit-learn and matplotlib again was a large part of grading notebook 01 or
+02 (docs/GRADING.md, "Where the time goes"). Here a *template* process imports those modules
+once (it never runs student code); each kernel is a ``fork`` of it, so it starts with them
+loaded but with an empty namespace, its own process, fresh random seeds and the notebook's
+folder first on ``sys.path``, as a new kernel would have. The template and the per-kernel
 launcher are in :mod:`.kernel_template`; this module is the grader's side:
 
 * :func:`imported_modules` — what the solution notebooks import, for the template to preload;
@@ -58,7 +58,7 @@ LAUNCHER = [sys.executable, "-S", str(Path(__file__).with_name("kernel_template.
 
 
 # Called in the template for notebooks that declare datasets: every dataset is looked up in the
-# manifest, which each kernel would otherwise parse and validate again (0.1-0.3 s).
+# manifest, which each kernel would otherwise parse and validate again.
 DATA_WARMUP = ["course_utils.data.manifest:load_manifest()"]
 
 
@@ -95,8 +95,8 @@ def imported_modules(notebooks: list[Path]) -> list[str]:
 class GradingKernelClient(AsyncKernelClient):
     """jupyter_client's kernel client, ready as soon as the kernel has answered.
 
-    Its ``wait_for_ready`` ends by reading IOPub until 0.2 s pass in silence: a fifth of a
-    second idle per submission, a few percent of a batch. nbclient matches every IOPub message
+    Its ``wait_for_ready`` ends by reading IOPub until 0.2 s pass in silence, idle time paid
+    by every submission. nbclient matches every IOPub message
     to the request it executes, so the handshake's leftover status messages need no draining.
     """
 

@@ -26,30 +26,48 @@ from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, closing, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..checks.core import set_grading_secret
 from ..cpus import threads_per_job
 from ..data.locations import OFFLINE_ENV
+from ..environ import environment
 from .gradebook import replace_atomically
-from .results import NOT_GRADED, GradeRow
+from .results import SERIOUS, Flag, GradeRow
 from .submissions import Submission
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
     from .forked_kernels import KernelSource
+    from .worker import Grader
 
 SECRET_ENV = "COURSE_GRADING_SECRET"  # fixes the hidden checks' inputs (default: new per batch)
 GRACE_SECONDS = 5  # after the first Ctrl-C: how long running submissions may take to finish
 STOP_SECONDS = 2  # how long a worker told to stop may take before it is killed
 POLL_SECONDS = 0.2  # how often the batch looks at Ctrl-C and its workers
-SERIOUS = {"not_graded", "locked_cell_edited", "timeout", "crashed", "errors"}
-# What each Grader is made with: workdir, solutions, feedback folder, timeout, kernel source.
-GraderArgs = tuple[Path, Path, Path, int, "KernelSource | None"]
-_GRADING: GraderArgs | None = None  # in a worker process: the batch's settings
+_GRADING: GraderSettings | None = None  # in a worker process: the batch's settings
 _GRADER = None  # and the worker's Grader, once it has graded
+
+
+@dataclass(frozen=True)
+class GraderSettings:
+    """What every worker's Grader is made with: one batch's settings, sent to each worker."""
+
+    workdir: Path  # the batch's scratch folder; each worker makes its course folder in it
+    solutions: Path
+    feedback: Path  # where the feedback pages go, one folder per student
+    timeout: int  # seconds a cell may run
+    kernels: KernelSource | None  # the kernel template(s) to fork from; None: plain kernels
+
+    def grader(self, name: str, prepared: Path | None = None) -> Grader:
+        """A Grader with its course folder ``workdir/name`` (copying ``prepared`` when given)."""
+        from .worker import Grader
+
+        return Grader(self.workdir / name, self.solutions, self.feedback, self.timeout,
+                      self.kernels, prepared=prepared)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -94,22 +112,7 @@ def kernel_settings(jobs: int, figures: bool, workdir: Path) -> dict[str, str]:
     return changes
 
 
-@contextmanager
-def environment(changes: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` with ``changes``, restored afterwards."""
-    saved = {var: os.environ.get(var) for var in changes}
-    os.environ.update(changes)
-    try:
-        yield
-    finally:
-        for var, value in saved.items():
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-
-
-def _init_worker(grading: GraderArgs, env: dict[str, str], secret: str = "") -> None:
+def _init_worker(grading: GraderSettings | None, env: dict[str, str], secret: str = "") -> None:
     """Take the batch's settings and environment (a forkserver started earlier has an older one).
 
     multiprocessing itself passes on the working folder and ``sys.path``. A worker that has its
@@ -126,9 +129,9 @@ def _init_worker(grading: GraderArgs, env: dict[str, str], secret: str = "") -> 
     signal.signal(signal.SIGTERM, _stop_worker)
     from .forked_kernels import TemplateRecipe
 
-    if grading and isinstance(grading[-1], TemplateRecipe):  # its own sandboxed template:
+    if grading and isinstance(grading.kernels, TemplateRecipe):  # its own sandboxed template:
         try:  # start it now, it imports while the course folder is copied
-            grading[-1].connect()
+            grading.kernels.connect()
         except (OSError, RuntimeError):
             pass  # tried again, and reported, with the worker's first submission
 
@@ -150,27 +153,21 @@ def _stop_worker(signum: int, _frame: object) -> None:
 
 def _prepare_in_worker(notebooks: list[str]) -> Path:
     """Make the course folder (gradebook and releases) that every worker then copies."""
-    from .worker import Grader
-
-    workdir, *rest = _GRADING
-    return Grader(workdir / "prepared", *rest).prepare(notebooks)
+    return _GRADING.grader("prepared").prepare(notebooks)
 
 
 def _grade_in_worker(sub: Submission, prepared: Path) -> GradeRow:
     """Grade one submission with this process's Grader, made from ``prepared`` on first use."""
     global _GRADER
     if _GRADER is None:
-        from .worker import Grader
-
-        workdir, *rest = _GRADING
-        _GRADER = Grader(workdir / f"worker-{os.getpid()}", *rest, prepared=prepared)
+        _GRADER = _GRADING.grader(f"worker-{os.getpid()}", prepared)
     return _GRADER.grade(sub.student, sub.notebook, sub.path)
 
 
 def _failed(sub: Submission, exc: BaseException) -> GradeRow:
     """The row of a submission whose grading broke down (a grader bug)."""
     row = GradeRow(sub.student, sub.notebook)
-    row.flag(NOT_GRADED, f"grading broke down: {type(exc).__name__}: {exc}")
+    row.flag(Flag.NOT_GRADED, f"grading broke down: {type(exc).__name__}: {exc}")
     return row
 
 
@@ -247,7 +244,7 @@ def grade_all(subs: list[Submission], args: argparse.Namespace, workdir: Path, f
     After ``ctrl_c``'s first Ctrl-C no submission starts, and those that don't finish within
     ``GRACE_SECONDS`` yield no row. ``say`` tells the terminal about workers that died.
     """
-    grading = (workdir, args.solutions, feedback, args.timeout, kernels)
+    grading = GraderSettings(workdir, args.solutions, feedback, args.timeout, kernels)
     return _Batch(grading, args.jobs, ctrl_c or CtrlC(), say or _say,
                   getattr(args, "secret", "")).rows(subs)
 
@@ -257,7 +254,7 @@ def _say(text: str) -> None:
 
 
 def _worker_context() -> BaseContext:
-    """Workers forked from a server that has loaded nbgrader (2 s each otherwise), or spawned."""
+    """Workers forked from a server that has loaded nbgrader (else each imports it), or spawned."""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -280,7 +277,7 @@ class _Batch:
     alone, what happens is the submission's own doing: a second worker death is scored 0.
     """
 
-    def __init__(self, grading: GraderArgs, jobs: int, ctrl_c: CtrlC,
+    def __init__(self, grading: GraderSettings, jobs: int, ctrl_c: CtrlC,
                  say: Callable[[str], None], secret: str = "") -> None:
         self.grading, self.jobs, self.ctrl_c, self.say = grading, jobs, ctrl_c, say
         self.secret = secret
@@ -321,7 +318,7 @@ class _Batch:
             _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
         if stop:
-            _kill_orphaned_launchers(self.grading[-1])
+            _kill_orphaned_launchers(self.grading.kernels)
         self.pool = None  # only now: a second Ctrl-C meanwhile closes it again, from the start
 
     def _submit(self, jobs: int, fn: Callable, *args: object) -> Future:
@@ -378,7 +375,7 @@ class _Batch:
                 except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
                     yield _failed(sub, exc)
                     continue
-                if again is not None and self.jobs > 1 and "crashed" in row.flags:
+                if again is not None and self.jobs > 1 and Flag.CRASHED in row.flags:
                     self.say(f"{sub.student}/{sub.notebook}: its kernel died while others ran "
                              "beside it; grading it again on its own.")
                     again.append(sub)
@@ -409,10 +406,10 @@ class _Batch:
             row.max_score, row.checks = like.max_score, dict.fromkeys(like.checks, 0.0)
         why = ("its grading process died twice while running it, the second time with no other "
                "submission beside it (out of memory, or code that kills processes); scored 0")
-        row.flag("crashed", why)
+        row.flag(Flag.CRASHED, why)
         from .feedback import failure_page  # loads nbconvert: only here, in the main process
 
-        dest = self.grading[2] / sub.student / f"{sub.notebook}.html"
+        dest = self.grading.feedback / sub.student / f"{sub.notebook}.html"
         replace_atomically(dest, failure_page(sub.student, sub.notebook, row.max_score or 0.0,
                                              why))
         row.feedback = dest

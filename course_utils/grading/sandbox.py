@@ -102,7 +102,7 @@ def base_options() -> list[str]:
 
 @functools.lru_cache(maxsize=1)
 def probe() -> Status:
-    """Whether bubblewrap can make a sandbox here (run once per process, in about 10 ms)."""
+    """Whether bubblewrap can make a sandbox here (tried once per process: it starts one)."""
     if not sys.platform.startswith("linux"):
         return Status(False, f"bubblewrap needs Linux; this is {sys.platform}",
                       "grade on Linux with bubblewrap installed")

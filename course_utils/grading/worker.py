@@ -25,7 +25,7 @@ from nbformat import NotebookNode
 
 from .feedback import failure_page
 from .judged_execute import CELL_TIMEOUT, DEADLINE_ERROR
-from .results import NOT_GRADED, GradeRow
+from .results import Flag, GradeRow
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -171,29 +171,30 @@ def execution_problems(nb: NotebookNode, row: GradeRow, timeout: int,
                 errors.append(f"{label}: {out.ename}: {_short(out.evalue)}")
     if errors:
         more = len(errors) - shown
-        row.flag("errors", " | ".join(errors[:shown])
+        row.flag(Flag.ERRORS, " | ".join(errors[:shown])
                  + (f" | and {more} more cell(s) raised" if more > 0 else ""))
     if timed_out:
-        row.flag("timeout", f"interrupted in {', '.join(timed_out)}: it ran past the {timeout} s "
-                            "cell timeout (an endless loop?) or the notebook's deadline"
-                            + ("" if stopped else "; the cells after it still ran"))
+        row.flag(Flag.TIMEOUT, f"interrupted in {', '.join(timed_out)}: it ran past the "
+                 f"{timeout} s cell timeout (an endless loop?) or the notebook's deadline"
+                 + ("" if stopped else "; the cells after it still ran"))
     if stopped:
         (first, why), = stopped[:1]
-        row.flag("timeout", f"stopped early, {why.removeprefix('not run: ')}: {len(stopped)} "
-                            f"cell(s) from {first} on were not run and score 0")
+        row.flag(Flag.TIMEOUT, f"stopped early, {why.removeprefix('not run: ')}: "
+                 f"{len(stopped)} cell(s) from {first} on were not run and score 0")
 
 
-def _failure(result: dict, timeout: int) -> tuple[str, str]:
+def _failure(result: dict, timeout: int) -> tuple[Flag, str]:
     """Why nbgrader could not run a submission to the end: (flag, explanation)."""
     text = result.get("error", "") + result.get("log", "")
     if "CellTimeoutError" in text or "UnresponsiveKernelError" in text:
-        return "timeout", (f"a cell ran past {timeout} s and did not stop when interrupted "
-                           "(an endless loop inside compiled code?); scored 0")
+        return Flag.TIMEOUT, (f"a cell ran past {timeout} s and did not stop when interrupted "
+                              "(an endless loop inside compiled code?); scored 0")
     if "DeadKernelError" in text or "Kernel died" in text:
-        return "crashed", ("the Python kernel died while running the notebook (out of memory, "
-                           "or code that exits Python); scored 0")
+        return Flag.CRASHED, ("the Python kernel died while running the notebook (out of "
+                              "memory, or code that exits Python); scored 0")
     lines = [ln for ln in result.get("error", "").strip().splitlines() if ln.strip()]
-    return NOT_GRADED, "nbgrader autograde failed: " + _short(lines[-1] if lines else "no detail")
+    detail = _short(lines[-1] if lines else "no detail")
+    return Flag.NOT_GRADED, "nbgrader autograde failed: " + detail
 
 
 def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
@@ -205,10 +206,11 @@ def _quiet_nbgrader(sa_warning: type[Warning]) -> None:
 def new_gradebook(path: Path) -> None:
     """Create an empty gradebook at ``path``, stamped with nbgrader's schema revision.
 
-    nbgrader stamps a new gradebook itself by running the ``alembic heads`` command: a Python
-    process of about 2.8 CPU-s that also needs the virtual environment's scripts on PATH. Here
-    alembic reads the same revision from nbgrader's migration scripts in about 0.2 s; nbgrader
-    then only adds its tables. The file appears complete or not at all.
+    nbgrader stamps a new gradebook itself by running the ``alembic heads`` command: a whole
+    Python process per gradebook, which also needs the virtual environment's scripts on PATH.
+    Here alembic reads the same revision from nbgrader's migration scripts in this process;
+    nbgrader then only adds its tables. The file appears complete or not at all. (What it saves:
+    docs/GRADING.md, "Where the time goes".)
     """
     from alembic.script import ScriptDirectory
     from nbgrader.dbutil import ALEMBIC_DIR
@@ -252,8 +254,8 @@ class Grader:
     def _copy_course(self, prepared: Path) -> None:
         """Start from another grader's course folder: its gradebook already holds the releases.
 
-        Making the gradebook and running generate_assignment for each notebook took 1.9 s for
-        notebooks 01-03, which every worker of a batch would otherwise repeat.
+        Making the gradebook and running generate_assignment for each notebook is the same work
+        for every worker of a batch; one worker does it and the others copy its folder.
         """
         shutil.copytree(prepared, self.root, dirs_exist_ok=True)
         for path in (self.root / "release").glob("*/*.ipynb"):
@@ -310,16 +312,16 @@ class Grader:
             release = self.release(notebook)
             submitted = self._read(path)
         except Ungradable as exc:
-            row.flag(NOT_GRADED, str(exc))
+            row.flag(Flag.NOT_GRADED, str(exc))
             return row
         row.max_score = sum(graded_cells(release).values())
         changed = locked_cell_changes(release, submitted)
         if changed:
-            row.flag("locked_cell_edited", f"locked cell(s) changed: {', '.join(changed)}; "
+            row.flag(Flag.LOCKED_CELL_EDITED, f"locked cell(s) changed: {', '.join(changed)}; "
                      "graded with the original cells")
         blank = unanswered(release, submitted)
         if blank:
-            row.flag("unanswered", f"not answered: {', '.join(blank)}")
+            row.flag(Flag.UNANSWERED, f"not answered: {', '.join(blank)}")
         target = self.root / "submitted" / student / notebook
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / f"{notebook}.ipynb")
@@ -329,7 +331,7 @@ class Grader:
         else:
             flag, why = _failure(result, self.timeout)
             row.flag(flag, why)
-            if flag != NOT_GRADED:
+            if flag != Flag.NOT_GRADED:
                 row.score, row.checks = 0.0, dict.fromkeys(graded_cells(release), 0.0)
         self._feedback(row)
         return row
