@@ -96,18 +96,25 @@ class NotebookChecks:
         """Every answer run, with what they need; ``replace``: grade_id -> other code.
 
         With ``replace``, a cell that raises is passed over, as nbgrader does with a
-        submission: a stub or a mistake may break the cells after it.
+        submission: a stub or a mistake may break the cells after it. The figures the cells
+        draw are closed.
         """
+        import matplotlib.pyplot as plt
+
         replace = replace or {}
         ns: dict = {}
         exec("\n".join(line for c in self.cells for line in c.imports), ns)
-        for cell in self._context_and_answers():
-            code = replace.get(cell.grade_id, cell.source) if cell.kind == "answer" else cell.source
-            try:
-                exec(compile(code, f"<{self.stem} cell {cell.index}>", "exec"), ns)
-            except Exception:
-                if not replace:
-                    raise
+        try:
+            for cell in self._context_and_answers():
+                code = (replace.get(cell.grade_id, cell.source) if cell.kind == "answer"
+                        else cell.source)
+                try:
+                    exec(compile(code, f"<{self.stem} cell {cell.index}>", "exec"), ns)
+                except Exception:
+                    if not replace:
+                        raise
+        finally:
+            plt.close("all")
         return ns
 
     def stubs(self) -> dict[str, str]:
