@@ -85,3 +85,14 @@ def test_grading_kernels_get_their_share(monkeypatch, tmp_path):
     share = str(max(1, usable_cpus() // 2))
     settings = kernel_settings(jobs=2, figures=True, workdir=tmp_path)
     assert settings["OMP_NUM_THREADS"] == settings["OPENBLAS_NUM_THREADS"] == share
+
+
+def test_notebooks_size_thread_pools_with_thread_count():
+    """A notebook that sets torch's threads takes the grader's share (OMP_NUM_THREADS) too."""
+    import re
+    from pathlib import Path
+
+    sources = Path(__file__).resolve().parents[1] / "notebooks" / "source"
+    for path in sources.glob("*.py"):
+        for call in re.findall(r"torch\.set_num_threads\((.*)\)", path.read_text()):
+            assert "thread_count()" in call, (path.name, call)
