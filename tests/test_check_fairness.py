@@ -373,3 +373,25 @@ def test_03_hidden_inputs_follow_the_grader_seed():
     finally:
         set_grading_secret(None)
     assert all(a != b for a, b in zip(drawn, (3, 8, 9, 10, 11), strict=True))
+
+
+LITERAL_SEED = r"default_rng\(\d|seed=\d|random_state=\d|manual_seed\(\d"
+
+
+@pytest.mark.parametrize("notebook", ["01_kmeans", "02_svm", "03_cross_validation",
+                                      "04_unet_segmentation", "05_autoencoder_umap"])
+def test_hidden_checks_use_no_literal_seed(notebook):
+    """A hidden check's random inputs come from hidden_seed (stored cases name no seed here)."""
+    import inspect
+    import re
+
+    literal = [name for name, spec in load_checks(notebook).items() if spec.hidden
+               and re.search(LITERAL_SEED, inspect.getsource(spec.func))]
+    assert not literal, f"hidden checks with a literal seed: {literal}"
+
+
+def test_the_literal_seed_pattern_finds_one():
+    import re
+
+    assert re.search(LITERAL_SEED, "    rng = np.random.default_rng(8)\n")
+    assert not re.search(LITERAL_SEED, "    rng = np.random.default_rng(hidden_seed(8))\n")
