@@ -100,3 +100,17 @@ def test_check_modules_hold_no_answer_code(notebook):
     assert not [line for line in lines if line in flat]
     assert not [call for call in calls if call in module]
     assert expected.cases(notebook), f"{notebook} judges {grade_id} against no stored case"
+
+
+def test_definitions_split_imports_and_keep_decorators():
+    from nbformat.v4 import new_code_cell
+
+    cells = [new_code_cell("import numpy as np, scipy\nfrom a.b import c as d, e\nx = 1"),
+             new_code_cell("@wrap\ndef f(v):\n    return g(v)\n\nclass K:\n    pass",
+                           metadata={"tags": ["answer"]}),
+             new_code_cell("def h():\n    pass")]  # not an answer cell: plain code
+    found = expected._definitions(cells)
+    assert found["np"] == "import numpy as np" and found["d"] == "from a.b import c as d"
+    assert found["f"].startswith("@wrap\ndef f(v):") and found["K"].startswith("class K")
+    assert "h" not in found and "x" not in found
+    assert expected._needed("f(1)", found) == [found["f"]]

@@ -130,9 +130,12 @@ def _definitions(cells: list) -> dict[str, str]:
                     one = ast.ImportFrom(module=node.module, names=[alias], level=node.level) \
                         if isinstance(node, ast.ImportFrom) else ast.Import(names=[alias])
                     found.setdefault(_bound(one)[0], ast.unparse(one))
-            elif answer:
+            elif answer and _bound(node):
+                lines = cell.source.splitlines()
+                first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                text = "\n".join(lines[first - 1:node.end_lineno])
                 for name in _bound(node):
-                    found.setdefault(name, ast.get_source_segment(cell.source, node))
+                    found.setdefault(name, text)
     return found
 
 
