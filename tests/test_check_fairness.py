@@ -252,3 +252,146 @@ def test_04_hidden_matching_passes_a_right_answer_for_any_seed(verdict, secret):
 def test_checks_named_hidden_are_registered_hidden(notebook):
     for name, spec in load_checks(notebook).items():
         assert spec.hidden == name.endswith("_hidden"), name
+
+
+# --- answer-safe checks (issue 15, item 4): stored expected outputs, not reference code -------
+
+def _assign(distance: str):
+    def assign_clusters(X, centroids):
+        diff = X[:, None, :] - centroids[None]
+        if distance == "l1":
+            return np.abs(diff).sum(-1).argmin(1)
+        if distance == "farthest":
+            return (diff**2).sum(-1).argmax(1)
+        if distance == "loop":  # one point at a time, the plain Euclidean norm
+            return np.array([int(np.argmin(np.linalg.norm(centroids - x, axis=1))) for x in X])
+        from sklearn.metrics import pairwise_distances_argmin
+
+        return pairwise_distances_argmin(X, centroids)
+
+    return assign_clusters
+
+
+@pytest.mark.parametrize("distance", ["loop", "sklearn"])
+def test_01_assign_alternatives_pass(verdict, distance):
+    passed, hint = verdict("01_kmeans", "assign_step", {"assign_clusters": _assign(distance)})
+    assert passed, hint
+
+
+@pytest.mark.parametrize(("distance", "hint_part"), [("l1", "squared *Euclidean* distance"),
+                                                     ("farthest", "smallest or the largest")])
+def test_01_assign_mistakes_fail_with_their_hint(verdict, distance, hint_part):
+    passed, hint = verdict("01_kmeans", "assign_step", {"assign_clusters": _assign(distance)})
+    assert not passed and hint_part in hint
+
+
+def _rbf(kind: str):
+    def rbf_kernel(A, B, gamma):
+        from scipy.spatial.distance import cdist
+
+        if kind == "sklearn":
+            from sklearn.metrics.pairwise import rbf_kernel as sk_rbf
+
+            return sk_rbf(A, B, gamma=gamma)
+        d = cdist(A, B)
+        return np.exp(-gamma * (d if kind == "plain" else d**2))
+
+    return rbf_kernel
+
+
+def test_02_rbf_kernel_alternatives_pass_and_the_plain_distance_fails(verdict):
+    for kind in ("cdist", "sklearn"):
+        passed, hint = verdict("02_svm", "rbf_kernel", {"rbf_kernel": _rbf(kind)})
+        assert passed, (kind, hint)
+    passed, hint = verdict("02_svm", "rbf_kernel", {"rbf_kernel": _rbf("plain")})
+    assert not passed and "*squared* distance" in hint
+
+
+def _nested(kind: str):
+    def nested_cv_scores(model, param_grid, X, y, inner_cv, outer_cv):
+        from sklearn.model_selection import GridSearchCV, cross_val_score, cross_validate
+
+        search = GridSearchCV(model, param_grid, cv=inner_cv)
+        if kind == "leaked":
+            return cross_val_score(search.fit(X, y).best_estimator_, X, y, cv=outer_cv)
+        if kind == "by_hand":  # the outer loop written out
+            return [GridSearchCV(model, param_grid, cv=inner_cv).fit(X[tr], y[tr])
+                    .score(X[te], y[te]) for tr, te in outer_cv.split(X, y)]
+        return cross_validate(search, X, y, cv=outer_cv)["test_score"]
+
+    return nested_cv_scores
+
+
+@pytest.mark.parametrize("check", ["nested_cv", "nested_cv_hidden"])
+def test_03_nested_cv_alternatives_pass_and_leaking_fails(verdict, check):
+    for kind in ("cross_validate", "by_hand"):
+        passed, hint = verdict("03_cross_validation", check, {"nested_cv_scores": _nested(kind)})
+        assert passed, (kind, hint)
+    passed, hint = verdict("03_cross_validation", check, {"nested_cv_scores": _nested("leaked")})
+    assert not passed and "chosen on all the data" in hint
+
+
+# --- hidden checks draw their inputs from the grader's seed (issue 15, item C) ----------------
+
+HIDDEN_03 = {"kfold_by_hand_hidden": "kfold_by_hand", "confusion_counts_hidden": "confusion_counts",
+             "rates_hidden": "rates", "operating_point_hidden": "operating_point",
+             "grouped_folds_hidden": "grouped_folds", "sparse_labels_hidden": "sparse_labels",
+             "nested_cv_hidden": "nested_cv"}
+
+
+@pytest.fixture(scope="module")
+def solution_03():
+    """The 03 solution's answer cells, run from the source (as the expected outputs are)."""
+    from pathlib import Path
+
+    from course_utils.checks.expected import solution_namespace
+
+    source = Path(__file__).resolve().parents[1] / "notebooks/source/03_cross_validation.py"
+    return {name: solution_namespace(source, grade_id) for name, grade_id in HIDDEN_03.items()}
+
+
+@pytest.mark.parametrize("secret", [None, "batch-a", "batch-b"])
+@pytest.mark.parametrize("check", sorted(HIDDEN_03))
+def test_03_hidden_checks_pass_the_solution_for_any_seed(verdict, solution_03, check, secret):
+    spec = load_checks("03_cross_validation")[check]
+    names = {p: solution_03[check][p] for p in spec.params}
+    set_grading_secret(secret)
+    try:
+        passed, hint = verdict("03_cross_validation", check, names)
+    finally:
+        set_grading_secret(None)
+    assert passed, hint
+
+
+def test_03_hidden_inputs_follow_the_grader_seed():
+    """Under a secret the hidden checks' seeds differ from the literal ones a student can read."""
+    from course_utils.checks.core import hidden_seed
+
+    set_grading_secret("batch-a")
+    try:
+        drawn = [hidden_seed(n) for n in (3, 8, 9, 10, 11)]
+    finally:
+        set_grading_secret(None)
+    assert all(a != b for a, b in zip(drawn, (3, 8, 9, 10, 11), strict=True))
+
+
+LITERAL_SEED = r"default_rng\(\d|seed=\d|random_state=\d|manual_seed\(\d"
+
+
+@pytest.mark.parametrize("notebook", ["01_kmeans", "02_svm", "03_cross_validation",
+                                      "04_unet_segmentation", "05_autoencoder_umap"])
+def test_hidden_checks_use_no_literal_seed(notebook):
+    """A hidden check's random inputs come from hidden_seed (stored cases name no seed here)."""
+    import inspect
+    import re
+
+    literal = [name for name, spec in load_checks(notebook).items() if spec.hidden
+               and re.search(LITERAL_SEED, inspect.getsource(spec.func))]
+    assert not literal, f"hidden checks with a literal seed: {literal}"
+
+
+def test_the_literal_seed_pattern_finds_one():
+    import re
+
+    assert re.search(LITERAL_SEED, "    rng = np.random.default_rng(8)\n")
+    assert not re.search(LITERAL_SEED, "    rng = np.random.default_rng(hidden_seed(8))\n")

@@ -3,6 +3,9 @@
 Every ``notebooks/source/NN_name.py`` gives ``notebooks/NN_name.ipynb`` (student) and
 ``notebooks/solutions/NN_name.ipynb`` (solution). Output is deterministic, so ``--check`` can
 compare byte for byte and fail, listing what is stale, when someone forgot to rebuild.
+The checks' expected outputs (``course_utils/checks/expected/NN_name.json``, see
+:mod:`course_utils.checks.expected`) are computed from the same sources and checked likewise,
+floats within a tolerance.
 """
 
 from __future__ import annotations
@@ -117,4 +120,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1
     extra = [] if args.names else orphans(args.out_dir, {p.stem for p in paths})
-    return _check(outputs, extra) if args.check else _write(outputs, extra)
+    status = _check(outputs, extra) if args.check else _write(outputs, extra)
+    return max(status, _expected_outputs(paths, check=args.check))
+
+
+def _expected_outputs(paths: list[Path], check: bool) -> int:
+    """Write (or with ``check``, compare) the checks' expected outputs; 1 when any is stale."""
+    from ..checks import expected
+
+    problems = 0
+    for path in paths:
+        if check:
+            why = expected.stale(path)
+            if why:
+                problems += 1
+                print(f"stale: {expected.path_of(path.stem)} ({why})")
+        elif expected.write(path):
+            print(f"wrote {expected.path_of(path.stem)}")
+    if problems:
+        print(f"{problems} expected-output file(s) stale: run `course-utils build` and commit "
+              "the result.", file=sys.stderr)
+    return 1 if problems else 0

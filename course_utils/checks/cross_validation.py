@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import build, call_student, expect, hidden_seed, register
+from .core import build, call_student, expect, hidden_seed, register, salted_hash
+from .expected import case, expected
 
 NB = "03_cross_validation"
 RATE_KEYS = ("tpr", "fpr", "fnr", "tnr", "precision", "f1", "error_rate", "accuracy")
@@ -68,8 +69,8 @@ def kfold_by_hand(kfold_accuracies):
 
 @register(NB, "kfold_by_hand_hidden", why="Also right for other k and seeds.", hidden=True)
 def kfold_by_hand_hidden(kfold_accuracies):
-    """Same comparison with another k, seed and data."""
-    _kfold_case(kfold_accuracies, seed=11, k=6)
+    """Same comparison with another k, and a seed and data drawn from the grader's seed."""
+    _kfold_case(kfold_accuracies, seed=hidden_seed(11), k=6)
 
 
 def _counts(confusion_counts, y_true: np.ndarray, y_pred: np.ndarray) -> None:
@@ -106,7 +107,7 @@ def confusion_counts_check(confusion_counts):
           hidden=True)
 def confusion_counts_hidden(confusion_counts):
     """Counts when the labels come as booleans (predictions from a threshold)."""
-    rng = np.random.default_rng(8)
+    rng = np.random.default_rng(hidden_seed(8))
     y_true = rng.random(150) < 0.6
     y_pred = rng.random(150) < 0.5
     _counts(confusion_counts, y_true.astype(int), y_pred.astype(int))
@@ -164,8 +165,11 @@ def rates_check(rates_from_counts):
 
 @register(NB, "rates_hidden", why="Also right for other counts.", hidden=True)
 def rates_hidden(rates_from_counts):
-    """Rates for counts with more false positives than true ones."""
-    _rates_case(rates_from_counts, tp=7, fp=31, fn=3, tn=59)
+    """Rates for counts with more false positives than true ones (drawn from the grader's seed)."""
+    rng = np.random.default_rng(hidden_seed(10))
+    tp = int(rng.integers(3, 15))
+    fp, fn, tn = tp + int(rng.integers(10, 30)), int(rng.integers(1, 10)), int(rng.integers(30, 80))
+    _rates_case(rates_from_counts, tp=tp, fp=fp, fn=fn, tn=tn)
 
 
 def _threshold_case(threshold_for_tpr, seed: int, target: float) -> None:
@@ -197,21 +201,56 @@ def operating_point(threshold_for_tpr):
 
 @register(NB, "operating_point_hidden", why="Also right for other targets.", hidden=True)
 def operating_point_hidden(threshold_for_tpr):
-    """Strictest threshold with TPR ≥ 0.75 on other scores."""
-    _threshold_case(threshold_for_tpr, seed=9, target=0.75)
+    """Strictest threshold with TPR ≥ 0.75 on other scores (drawn from the grader's seed)."""
+    _threshold_case(threshold_for_tpr, seed=hidden_seed(9), target=0.75)
 
 
-def _nested_case(nested_cv_scores, seed: int) -> None:
-    """Outer scores equal cross_val_score(GridSearchCV(...)); hints for the usual shortcuts."""
+NESTED_SEEDS = {"nested_cv": 4, "nested_cv_hidden": 16}  # fixed (stored); leaking shows on both
+
+
+def _nested_problem(seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A small noisy problem and a grid where tuning matters."""
     from sklearn.datasets import make_classification
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
-    from sklearn.svm import SVC
 
     X, y = make_classification(n_samples=90, n_features=6, n_informative=3, flip_y=0.2,
                                random_state=seed)
-    model, grid = SVC(), {"C": [0.01, 100], "gamma": [0.01, 1]}
-    inner = StratifiedKFold(3, shuffle=True, random_state=seed)
-    outer = StratifiedKFold(3, shuffle=True, random_state=seed + 1)
+    return X, y, {"C": [0.01, 100], "gamma": [0.01, 1]}
+
+
+def _scores_hash(scores: object) -> str:
+    """The salted hash of outer scores rounded to 6 decimals (they are multiples of 1/30)."""
+    return salted_hash(np.round(np.asarray(scores, dtype=float).ravel(), 6).tolist())
+
+
+def _nested_expected(solution, seed: int) -> dict:
+    """The solution's outer scores for ``seed``, hashed."""
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.svm import SVC
+
+    X, y, grid = _nested_problem(seed)
+    inner, outer = (StratifiedKFold(3, shuffle=True, random_state=s) for s in (seed, seed + 1))
+    return {"scores": _scores_hash(solution["nested_cv_scores"](SVC(), grid, X, y, inner, outer))}
+
+
+@case(NB, "nested_cv", grade_id="nested_cv")
+def nested_expected(solution) -> dict:
+    """Outer scores of the visible check's problem (stored hashed at build time)."""
+    return _nested_expected(solution, NESTED_SEEDS["nested_cv"])
+
+
+@case(NB, "nested_cv_hidden", grade_id="nested_cv")
+def nested_hidden_expected(solution) -> dict:
+    """Outer scores of the hidden check's problem (stored hashed at build time)."""
+    return _nested_expected(solution, NESTED_SEEDS["nested_cv_hidden"])
+
+
+def _nested_case(nested_cv_scores, name: str) -> None:
+    """Outer scores equal the solution's (stored hashed); hints for the usual shortcuts."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+    from sklearn.svm import SVC
+
+    seed = NESTED_SEEDS[name]
+    X, y, grid = _nested_problem(seed)
     theirs = [build(nested_cv_scores, SVC)] + [
         build(nested_cv_scores, StratifiedKFold, 3, shuffle=True, random_state=s)
         for s in (seed, seed + 1)]
@@ -220,10 +259,11 @@ def _nested_case(nested_cv_scores, seed: int) -> None:
     got = np.asarray(got, dtype=float).ravel()
     expect(len(got) == 3, "nested_cv_scores should return one score per *outer* fold "
            f"(3 here), got {len(got)}.")
-    want = cross_val_score(GridSearchCV(model, grid, cv=inner), X, y, cv=outer)
-    if np.allclose(got, want):
+    if _scores_hash(got) == expected(NB, name)["scores"]:
         return
-    search = GridSearchCV(model, grid, cv=inner).fit(X, y)
+    inner = StratifiedKFold(3, shuffle=True, random_state=seed)
+    outer = StratifiedKFold(3, shuffle=True, random_state=seed + 1)
+    search = GridSearchCV(SVC(), grid, cv=inner).fit(X, y)  # the shortcuts, not the answer
     leaked = cross_val_score(search.best_estimator_, X, y, cv=outer)
     expect(not np.allclose(got, leaked), "The hyperparameters were chosen on all the data, "
            "outer test folds included, before the outer loop: the search must run again inside "
@@ -238,14 +278,15 @@ def _nested_case(nested_cv_scores, seed: int) -> None:
 @register(NB, "nested_cv", why="Tuning inside every outer training part keeps each outer test "
           "fold unseen by both the fit and the choice of hyperparameters.")
 def nested_cv(nested_cv_scores):
-    """Nested CV on a small noisy problem."""
-    _nested_case(nested_cv_scores, seed=4)
+    """Nested CV on a small noisy problem, against the solution's scores (stored hashed)."""
+    _nested_case(nested_cv_scores, "nested_cv")
 
 
 @register(NB, "nested_cv_hidden", why="Also right on other data.", hidden=True)
 def nested_cv_hidden(nested_cv_scores):
-    """Nested CV on another draw."""
-    _nested_case(nested_cv_scores, seed=14)
+    """Nested CV on another fixed draw: its expected scores are stored hashed, so its inputs
+    need no grader's seed (a right answer is the only way to hit the hash)."""
+    _nested_case(nested_cv_scores, "nested_cv_hidden")
 
 
 def _scribble_case(pixels_from_scribbles, seed: int) -> None:
@@ -326,7 +367,8 @@ def grouped_folds_check(grouped_folds):
 @register(NB, "grouped_folds_hidden", why="Also right for shuffled, unevenly sized groups.",
           hidden=True)
 def grouped_folds_hidden(grouped_folds):
-    """Folds over shuffled pixels of 7 fields with arbitrary ids."""
-    rng = np.random.default_rng(3)
-    groups = rng.permutation(np.repeat([12, 3, 40, 7, 9, 21, 5], [30, 12, 55, 20, 41, 8, 33]))
+    """Folds over shuffled pixels of 7 fields with arbitrary ids (drawn from the grader's seed)."""
+    rng = np.random.default_rng(hidden_seed(3))
+    ids, sizes = rng.choice(100, size=7, replace=False), rng.integers(8, 60, size=7)
+    groups = rng.permutation(np.repeat(ids, sizes))
     _folds_case(grouped_folds, groups, 4)

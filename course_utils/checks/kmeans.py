@@ -10,14 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .core import call_student, expect, register
+from .core import call_student, expect, register, salted_hash
+from .expected import case, expected
 
 NB = "01_kmeans"
-
-
-def _nearest(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Reference assignment: index of the nearest centroid per row."""
-    return ((X[:, None, :] - centroids[None]) ** 2).sum(-1).argmin(1)
 
 
 def _labels(value: object, n: int, what: str) -> np.ndarray:
@@ -30,23 +26,48 @@ def _labels(value: object, n: int, what: str) -> np.ndarray:
     return labels
 
 
+def assign_inputs() -> tuple[np.ndarray, np.ndarray]:
+    """The assign check's fixed problem: 60 points in 3-D and 5 spread-out centroids."""
+    rng = np.random.default_rng(11)
+    return rng.normal(size=(60, 3)), rng.normal(size=(5, 3)) * 2
+
+
+def _label_hash(labels: object) -> str:
+    """The salted hash of a labelling, whatever integer type or container it comes in."""
+    return salted_hash(np.asarray(labels).astype(np.int64).ravel().tolist())
+
+
+@case(NB, "assign_step", grade_id="assign_step")
+def assign_expected(solution) -> dict:
+    """The solution's labels on :func:`assign_inputs`, hashed (stored at build time)."""
+    return {"labels": _label_hash(solution["assign_clusters"](*assign_inputs()))}
+
+
 @register(NB, "assign_step", why="Each point joins its nearest centroid: the first half of "
           "every k-means iteration.")
 def assign_step(assign_clusters):
-    """Nearest-centroid labels on a fresh 3-D problem, and the k = 1 edge case."""
-    rng = np.random.default_rng(11)
-    X, centroids = rng.normal(size=(60, 3)), rng.normal(size=(5, 3)) * 2
+    """Labels of points placed at known centroids, the solution's labels on a fresh 3-D
+    problem (stored hashed at build time: the check holds no distance code), and k = 1."""
+    X, centroids = assign_inputs()
     labels = _labels(call_student(assign_clusters, X, centroids, what="assign_clusters"),
                      len(X), "assign_clusters")
-    far = ((X[:, None, :] - centroids[None]) ** 2).sum(-1).argmax(1)
-    expect(not np.array_equal(labels, far), "Every point went to its *farthest* centroid. "
-           "Which of the distances in a row do you want: the smallest or the largest?")
     expect(labels.min() >= 0 and labels.max() < len(centroids),
            "Labels must be centroid indices 0 … k−1 (k = number of rows of `centroids`).")
-    wrong = np.mean(labels != _nearest(X, centroids))
-    expect(wrong == 0, f"{wrong:.0%} of the points did not get their nearest centroid. Compute "
-           "the distance from each point to each centroid (an (n, k) table), then pick the "
-           "closest centroid along the right axis (one answer per point).")
+    owner = np.arange(len(X)) % len(centroids)  # each point sits right next to its centroid
+    beside = centroids[owner] + 0.01 * X
+    near = _labels(call_student(assign_clusters, beside, centroids, what="assign_clusters"),
+                   len(X), "assign_clusters")
+    expect(np.any(near == owner), "No point went to the centroid it sits next to: every "
+           "point went to another one. Which of the distances in a row do you want: the "
+           "smallest or the largest?")
+    expect(np.all(near == owner), f"{np.mean(near != owner):.0%} of the points lying right "
+           "next to a centroid were given another one. Compute the distance from each point to "
+           "each centroid (an (n, k) table), then pick the closest centroid along the right "
+           "axis (one answer per point).")
+    expect(_label_hash(labels) == expected(NB, "assign_step")["labels"], "Points lying right "
+           "next to a centroid get it, but points between centroids don't all get their "
+           "nearest one. Is your distance the squared *Euclidean* distance, summed over the "
+           "coordinates (not absolute differences, not one coordinate)?")
     single = np.asarray(call_student(assign_clusters, X, centroids[:1], what="assign_clusters"))
     expect(np.array_equal(single, np.zeros(len(X))),
            "With a single centroid every label should be 0.")
@@ -116,17 +137,14 @@ def kmeans_loop(run_kmeans):
     expect(np.all(np.diff(history) <= 1e-9 * history[0]), "Your inertia went up between two "
            "steps. No assign and no update ever raises it: is every update computed "
            "from the current labels, and every assignment from the current centroids?")
-    expect(np.array_equal(labels, _nearest(X, centroids)), "At the end some points are not "
-           "with their nearest centroid: the loop stopped before it converged. Stop when the "
-           "labels no longer change.")
     means = np.array([X[labels == j].mean(0) for j in range(3)])
     expect(np.allclose(centroids, means), "At the end the centroids are not the means of "
            "their points. Return the centroids that go with the final labels.")
     ref = KMeans(n_clusters=3, init=init, n_init=1, algorithm="lloyd", tol=0).fit(X)
     expect(np.array_equal(labels, ref.labels_) and np.allclose(centroids, ref.cluster_centers_),
-           "You reached a fixed point, but not the one scikit-learn reaches from the same "
-           "start. Start from `init` exactly, and alternate assign → update until no label "
-           "changes.")
+           "Your result is not the fixed point scikit-learn reaches from the same start. Start "
+           "from `init` exactly, alternate assign → update, and stop only when no label "
+           "changes (a loop that stops earlier leaves points away from their nearest centroid).")
     start = call_student(run_kmeans, X, init.copy(), max_iter=0, what="run_kmeans(..., max_iter=0)")
     expect(np.allclose(np.asarray(start[0], dtype=float), init) and len(start[2]) == 1,
            "With max_iter=0 run_kmeans should do no update: return `init`, its labels and a "

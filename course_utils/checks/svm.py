@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import build, call_student, expect, is_instance, probe, register
+from .expected import case, expected
 from .remote import type_name
 
 NB = "02_svm"
@@ -82,23 +83,36 @@ def two_kernels(svm_linear, svm_rbf, acc_linear, acc_rbf, X2_train, X2_test, y2_
                "accuracy on the test part: score it on X2_test, y2_test (not the training data).")
 
 
+def rbf_inputs() -> tuple[np.ndarray, np.ndarray, float]:
+    """The kernel check's fixed problem: 5 and 4 points in 3-D, and gamma."""
+    rng = np.random.default_rng(21)
+    return rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), 0.7
+
+
+@case(NB, "rbf_kernel", grade_id="rbf_kernel")
+def rbf_expected(solution) -> dict:
+    """The solution's kernel matrix on :func:`rbf_inputs` (stored at build time, as floats)."""
+    return {"K": np.asarray(solution["rbf_kernel"](*rbf_inputs()), dtype=float).tolist()}
+
+
 @register(NB, "rbf_kernel", why="The RBF kernel turns a squared distance into a similarity: "
           "1 for identical points, fading with distance at a rate set by gamma.")
 def rbf_kernel_check(rbf_kernel):
-    """Matches the Gaussian kernel on a fresh problem: shape, sign, squared distance."""
-    rng = np.random.default_rng(21)
-    A, B, gamma = rng.normal(size=(5, 3)), rng.normal(size=(4, 3)), 0.7
+    """The solution's matrix on a fixed problem (stored at build time: the check holds no
+    kernel formula), within a tolerance; shape, sign, squared distance, the diagonal."""
+    A, B, gamma = rbf_inputs()
     K = np.asarray(call_student(rbf_kernel, A, B, gamma, what="rbf_kernel"), dtype=float)
     expect(K.shape != (4, 5), "Your matrix is transposed: rows should follow A, columns B.")
     expect(K.shape == (5, 4), f"rbf_kernel(A, B, gamma) should have shape (len(A), len(B)) = "
            f"(5, 4), got {K.shape}.")
     expect(np.all(K <= 1 + 1e-12), "Some similarities exceed 1: the exponent must be negative "
            "(similarity falls with distance).")
-    squared = ((A[:, None, :] - B[None]) ** 2).sum(-1)
-    expect(not np.allclose(K, np.exp(-gamma * np.sqrt(squared))), "You used the distance; the "
-           "RBF kernel uses the *squared* distance.")
-    expect(np.allclose(K, np.exp(-gamma * squared)), "The values are off. For every pair (i, j) "
-           "take the squared distance between A[i] and B[j], multiply by -gamma, exponentiate.")
+    want = np.asarray(expected(NB, "rbf_kernel")["K"], dtype=float)
+    plain = np.exp(-np.sqrt(-gamma * np.log(want)))  # the same kernel of the plain distance
+    expect(not np.allclose(K, plain), "You used the distance; the RBF kernel uses the "
+           "*squared* distance.")
+    expect(np.allclose(K, want), "The values are off. For every pair (i, j) take the squared "
+           "distance between A[i] and B[j], multiply by -gamma, exponentiate.")
     same = np.asarray(call_student(rbf_kernel, A, A, gamma, what="rbf_kernel"), dtype=float)
     expect(np.allclose(np.diag(same), 1), "A point's similarity with itself should be 1.")
 
