@@ -64,7 +64,7 @@ def _solved(answers: dict[str, str], *grade_ids: str) -> dict:
 
 @pytest.mark.parametrize("grade_id", list(CHECKS_OF))
 def test_solution_passes_its_checks(grade_id, answers):
-    check = Checker(NB, _solved(answers, grade_id))
+    check = Checker(NB, _solved(answers, grade_id), strict=True)
     for name in CHECKS_OF[grade_id]:
         check(name, quiet=True)  # raises CheckFailed if not
 
@@ -80,7 +80,7 @@ def test_every_check_is_exercised():
 def test_typical_mistake_fails_with_its_hint(mistake, answers):
     ns = _namespace()
     exec(mistake.code, ns)
-    check = Checker(NB, ns)
+    check = Checker(NB, ns, strict=True)
     lost = {name.removesuffix("_check") for name in mistake.lost}
     with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
         check(sorted(lost)[0])
@@ -93,14 +93,14 @@ def test_stubs_get_a_not_written_yet_hint():
     ns = _namespace()
     exec("def three_class_targets(labels):\n    raise NotImplementedError()", ns)
     with pytest.raises(CheckFailed, match="not written yet"):
-        Checker(NB, ns)("targets")
+        Checker(NB, ns, strict=True)("targets")
 
 
 def test_summary_catches_an_answer_overwritten_later(answers, capsys, monkeypatch):
     """check.all() re-runs the checks: a name redefined after its check passed is caught."""
     monkeypatch.setenv("COURSE_MODE", "quick")
     ns = _solved(answers, "targets")
-    check = Checker(NB, ns)
+    check = Checker(NB, ns, strict=True)
     check("targets", quiet=True)
     exec("def three_class_targets(labels):\n    return (labels > 0).astype(np.uint8)", ns)
     check.all()
@@ -115,7 +115,7 @@ def test_unet_with_swapped_concatenation_order_passes(answers):
     assert code != answers["unet"]
     ns = _namespace()
     exec(code, ns)
-    Checker(NB, ns)("unet", quiet=True)  # raises CheckFailed if not
+    Checker(NB, ns, strict=True)("unet", quiet=True)  # raises CheckFailed if not
 
 
 def test_ap_check_agrees_with_cellpose_on_the_toy_cases(answers):

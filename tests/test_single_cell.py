@@ -148,7 +148,7 @@ def test_read_log_normalised_from_a_backed_file(tmp_path):
 def test_solution_passes_its_check(grade_id, answers, cells):
     ns = _namespace(cells)
     exec(answers[grade_id], ns)
-    check = Checker(NB, ns)
+    check = Checker(NB, ns, strict=True)
     check(CHECK_OF[grade_id], quiet=True)  # raises CheckFailed if not
     hidden = f"{CHECK_OF[grade_id]}_hidden"
     if hidden in check.specs:
@@ -160,7 +160,7 @@ def test_typical_mistake_fails_with_its_hint(mistake, cells):
     ns = _namespace(cells)
     exec(mistake.code, ns)
     with pytest.raises(CheckFailed, match=re.escape(mistake.hint)):
-        Checker(NB, ns)(CHECK_OF[mistake.grade_id])
+        Checker(NB, ns, strict=True)(CHECK_OF[mistake.grade_id])
 
 
 def test_stub_gets_a_not_written_yet_hint(cells):
@@ -168,4 +168,4 @@ def test_stub_gets_a_not_written_yet_hint(cells):
     exec("def knn_accuracy(Z, labels, seed=0, k=15, n_folds=5):\n"
          "    raise NotImplementedError()", ns)
     with pytest.raises(CheckFailed, match="not written yet"):
-        Checker(NB, ns)("knn_accuracy")
+        Checker(NB, ns, strict=True)("knn_accuracy")
