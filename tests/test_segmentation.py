@@ -31,7 +31,8 @@ NB = "04_unet_segmentation"
 MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
 CHECKS_OF = {"targets": ["targets", "targets_hidden"], "unet": ["unet", "unet_hidden"],
              "loss": ["loss", "loss_decreases"], "instances": ["instances"],
-             "matching_ap": ["matching_ap", "matching_ap_hidden"]}
+             "matching_ap": ["matching_ap", "matching_ap_hidden"],
+             "q_weighted_loss": ["q_weighted_loss"], "q_merged_errors": ["q_merged_errors"]}
 
 
 @pytest.fixture(scope="module")

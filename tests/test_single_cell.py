@@ -23,7 +23,8 @@ NB = "05_autoencoder_umap"
 MISTAKES = load_mistakes(ROOT / "tests" / "fixtures" / "mistakes" / f"{NB}.yaml")
 CHECK_OF = {"log_normalize": "log_normalize", "pca_variance": "pca_variance",
             "autoencoder": "autoencoder_shapes", "train_epoch": "train_epoch",
-            "knn_accuracy": "knn_accuracy"}
+            "knn_accuracy": "knn_accuracy", "q_knn_fair": "q_knn_fair",
+            "q_trustworthiness": "q_trustworthiness"}
 
 
 @pytest.fixture(scope="module")
