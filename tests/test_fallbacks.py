@@ -87,3 +87,65 @@ def test_catch_up_loads_the_reference_run_and_says_where_from(tmp_path, monkeypa
     assert mine.resume(model, optimiser) == (6, {"history": [1]})
     assert torch.equal(model.weight, reference.weight)
     assert (tmp_path / "reference" / "run.pt").exists()  # the reference folder is untouched
+
+
+def _assign(X, centroids):
+    """A correct assignment step written by a student."""
+    return ((X[:, None, :] - centroids[None]) ** 2).sum(-1).argmin(1)
+
+
+def test_use_reference_keeps_a_passing_answer_and_fills_a_failing_one(monkeypatch, capsys):
+    from course_utils.checks import Checker
+
+    monkeypatch.setenv("COURSE_MODE", "quick")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    ns = {"assign_clusters": _assign}
+    check = Checker("01_kmeans", ns)
+    check("assign_step")
+    check.use_reference("assign_step")
+    assert ns["assign_clusters"] is _assign and "no reference needed" in capsys.readouterr().out
+
+    ns["assign_clusters"] = lambda X, centroids: X[:, 0].astype(int)  # wrong
+    check("assign_step")  # prints ✗ and does not raise outside grade mode
+    assert "✗ assign_step" in capsys.readouterr().err
+    check.use_reference("assign_step")
+    assert "using the course's reference `assign_clusters`" in capsys.readouterr().out
+    assert ns["assign_clusters"] is not _assign
+    check.all()  # the reference counts as not done
+    assert "is the course's reference" in capsys.readouterr().out
+
+
+def test_a_reference_scores_zero_wherever_it_comes_from():
+    from course_utils.checks.core import judge, load_checks
+    from course_utils.references.svm import rbf_kernel
+
+    specs = load_checks("02_svm")
+    passed, hint = judge(specs["rbf_kernel"], {"rbf_kernel": rbf_kernel})  # imported directly
+    assert not passed and "course's reference" in hint
+    passed, hint = judge(specs["baseline"], {"baseline_acc": ...})  # the value stub
+    assert not passed and "still `...`" in hint
+
+
+def test_in_grade_mode_use_reference_loads_nothing_and_checks_raise(monkeypatch, capsys):
+    from course_utils.checks import Checker, CheckFailed
+    from course_utils.references import NoReference, build_reference, get
+
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    ns: dict = {}
+    check = Checker("01_kmeans", ns)
+    check.use_reference("assign_step")
+    assert "assign_clusters" not in ns and "not loaded" in capsys.readouterr().out
+    with pytest.raises(CheckFailed):
+        check("assign_step")
+    with pytest.raises(NoReference):
+        build_reference(get("01_kmeans", "assign_step"), ns)
+
+
+def test_value_stubs_name_what_the_exercise_asks_for():
+    from course_utils.authoring.stubs import stub_names
+
+    region = ("cm = confusion_matrix(a, b)\nmistakes = cm - np.diag(np.diag(cm))\n"
+              "t, p = np.unravel_index(mistakes.argmax(), mistakes.shape)\nmost_confused = (t, p)")
+    text = "Set `cm` to the confusion matrix and `most_confused` to the pair."
+    assert stub_names(region, text) == ["cm", "most_confused"]
+    assert stub_names("x = 1\ny = 2", "no names here") == ["x", "y"]
