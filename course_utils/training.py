@@ -125,3 +125,44 @@ class Checkpoint:
     def clear(self) -> None:
         """Delete the checkpoint (start the next training from scratch)."""
         self.path.unlink(missing_ok=True)
+
+
+REFERENCE_RUNS_ENV = "COURSE_REFERENCE_RUNS"
+
+
+def reference_run(name: str) -> Path | None:
+    """The finished checkpoint ``name`` of the course's reference run, if one was provided.
+
+    An instructor makes it by running the solution notebook once with ``COURSE_CHECKPOINT_DIR``
+    set to a folder, and points ``COURSE_REFERENCE_RUNS`` (read-only is fine) at that folder
+    for the class. Nothing is downloaded: without that folder there is no reference run.
+    """
+    folder = os.environ.get(REFERENCE_RUNS_ENV)
+    if not folder:
+        return None
+    path = Path(folder).expanduser() / f"{name}.pt"
+    return path if path.is_file() else None
+
+
+def catch_up(checkpoint: Checkpoint, name: str) -> bool:
+    """Put the reference run's checkpoint ``name`` where ``checkpoint`` resumes from; say what.
+
+    The file is copied (the reference folder stays untouched), so the training cell then
+    "resumes" after the reference run's last epoch and loads its weights in seconds. Returns
+    False, and says how to get one, when no reference run is available.
+    """
+    import shutil
+
+    source = reference_run(name)
+    if source is None:
+        where = os.environ.get(REFERENCE_RUNS_ENV)
+        print(f"No reference run {name}.pt " + (f"in {where}" if where else
+              f"({REFERENCE_RUNS_ENV} is not set)") + ": training from where you are. "
+              "An instructor provides one by running the solution notebook with "
+              f"COURSE_CHECKPOINT_DIR set to the folder {REFERENCE_RUNS_ENV} points to.")
+        return False
+    checkpoint.path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, checkpoint.path)
+    print(f"Catching up: copied the reference run's trained model {source} to "
+          f"{checkpoint.path}; the training cell below loads it instead of training.")
+    return True

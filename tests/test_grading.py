@@ -293,9 +293,9 @@ def test_spy_sees_no_check_cell_and_its_feedback_no_hidden_test(batches):
 
 
 def test_feedback_shows_plain_python_tracebacks(batches):
-    text = _demo(batches).feedback_text("untouched", DEMO)
+    text = _demo(batches).feedback_text("missing_import", DEMO)
     assert "Traceback (most recent call last): Cell In[" in text  # xmode Plain: cheap to format
-    assert "NotImplementedError" in text
+    assert "ModuleNotFoundError" in text
 
 
 def test_edited_locked_cell_is_flagged_and_graded_with_the_original(batches):
@@ -373,20 +373,25 @@ def demo_built(tmp_path_factory) -> Path:
     return out
 
 
+def _with_fixture() -> str:
+    """PYTHONPATH for a kernel that imports the demo's checks (and this checkout's package)."""
+    return os.pathsep.join(filter(None, [str(FIXTURE), os.environ.get("PYTHONPATH")]))
+
+
 def test_validate_passes_a_solved_notebook(demo_built, monkeypatch, capsys):
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.setenv("PYTHONPATH", _with_fixture())
     assert main(["validate", str(demo_built / "solutions" / f"{DEMO}.ipynb")]) == 0
     out = capsys.readouterr().out
     assert "✓ normalise_keeps_input" in out and "4 of 4 checks pass." in out
 
 
 def test_validate_fails_and_explains_an_unanswered_notebook(demo_built, monkeypatch, capsys):
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.setenv("PYTHONPATH", _with_fixture())
     executed = demo_built / "executed.ipynb"
     assert main(["validate", str(demo_built / f"{DEMO}.ipynb"), "--output", str(executed)]) == 1
     out = capsys.readouterr().out
     assert "✗ normalise: normalise is not written yet" in out
-    assert "✗ bright: `n_bright` not defined yet" in out
+    assert "✗ bright: `n_bright` is still `...`" in out  # the value stub runs, unanswered
     assert "0 of 3 checks pass." in out
     summary = nbformat.read(executed, as_version=4).cells[-1].outputs[0].text
     assert "0 of 3 checks pass in 99_demo" in summary
@@ -399,7 +404,7 @@ def test_tamperer_leaves_the_students_after_it_as_they_were(demo_built, monkeypa
     """A submission that rewrites the gradebook's check cells changes no later verdict."""
     if not ISOLATED.available:
         pytest.skip(f"needs the grading sandbox: {ISOLATED.detail} ({ISOLATED.fix})")
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.setenv("PYTHONPATH", _with_fixture())
     monkeypatch.syspath_prepend(str(FIXTURE))
     student = nbformat.read(demo_built / f"{DEMO}.ipynb", as_version=4)
     subs = {"a_tamperer": _blank_with(student, TAMPER)}
@@ -421,7 +426,7 @@ def test_tamperer_leaves_the_students_after_it_as_they_were(demo_built, monkeypa
 
 def test_fresh_kernels_grade_the_same(demo_built, monkeypatch, tmp_path, capsys):
     """--fresh-kernels (no forking) gives the solved and the untouched notebook their marks."""
-    monkeypatch.setenv("PYTHONPATH", str(FIXTURE))
+    monkeypatch.setenv("PYTHONPATH", _with_fixture())
     monkeypatch.syspath_prepend(str(FIXTURE))  # the grader judges with demo_checks too
     for who, built in (("solved", demo_built / "solutions"), ("untouched", demo_built)):
         (tmp_path / "subs" / who).mkdir(parents=True)

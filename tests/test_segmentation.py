@@ -67,7 +67,7 @@ def test_unet_with_swapped_concatenation_order_passes(answers):
                                    "torch.cat([self.up[level](x), skips[level]], dim=1)")
     assert code != answers["unet"]
     ns = CHECKS.namespace({"unet": code})
-    Checker(NB, ns)("unet", quiet=True)  # raises CheckFailed if not
+    Checker(NB, ns, strict=True)("unet", quiet=True)  # raises CheckFailed if not
 
 
 def test_ap_check_agrees_with_cellpose_on_the_toy_cases(solved):

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted((ROOT / "notebooks" / "source").glob("[0-9][0-9]_*.py"))
 HEADER = re.compile(r"^# %%(.*)$", re.M)
 POINTS = re.compile(r"\bpoints=(\d+(?:\.\d+)?)")
-EXERCISE = re.compile(r"^# ### Exercise (\d+)\b.*\((\d+) points?\)", re.M)
-TOTAL = re.compile(r"\*\*Exercises:\*\*\s*(\d+), worth (\d+) points")
+EXERCISE = re.compile(r"^# ### (Exercise|Question) (\d+)\b.*\((\d+) points?\)", re.M)
+TOTAL = re.compile(r"\*\*Exercises:\*\*\s*(\d+)(?: and (\d+) questions?)?, worth (\d+) points")
 TIME = re.compile(r"\*\*Time:\*\*\s*about (\d+) minutes")
 
 
@@ -41,34 +41,38 @@ def _cells(source: Path) -> list[tuple[str, str]]:
             for i, m in enumerate(marks)]
 
 
-def _stated_and_graded(source: Path) -> tuple[list[tuple[int, int, float]], dict]:
-    """Per exercise: (number, points stated in its heading, points of its check cells)."""
+def _stated_and_graded(source: Path) -> tuple[list[tuple[str, int, int, float]], dict]:
+    """Per exercise or question: (kind, number, points in its heading, points of its checks)."""
     exercises: list[list] = []
     stated_total: dict = {}
     for header, body in _cells(source):
         if total := TOTAL.search(body):
-            stated_total = {"exercises": int(total.group(1)), "points": int(total.group(2))}
+            stated_total = {"exercises": int(total.group(1)),
+                            "questions": int(total.group(2) or 0),
+                            "points": int(total.group(3))}
         if heading := EXERCISE.search(body):
-            exercises.append([int(heading.group(1)), int(heading.group(2)), 0.0])
+            exercises.append([heading.group(1), int(heading.group(2)), int(heading.group(3)),
+                              0.0])
         if "check" in header and (points := POINTS.search(header)):
             assert exercises, f"{source.name}: a graded check cell before any exercise heading"
-            exercises[-1][2] += float(points.group(1))
+            exercises[-1][3] += float(points.group(1))
     return [tuple(e) for e in exercises], stated_total
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_stated_points_are_the_graded_points(source):
     exercises, total = _stated_and_graded(source)
-    wrong = [f"Exercise {n} says {stated} points, its check cells grade {graded:g}"
-             for n, stated, graded in exercises if stated != graded]
+    wrong = [f"{kind} {n} says {stated} points, its check cells grade {graded:g}"
+             for kind, n, stated, graded in exercises if stated != graded]
     assert total, f"{source.name}: no '**Exercises:** N, worth P points' line"
     graded = sum(g for *_, g in exercises)
     if total["points"] != graded:
         wrong.append(f"the introduction says {total['points']} points, the check cells grade "
                      f"{graded:g}")
-    if total["exercises"] != len(exercises):
-        wrong.append(f"the introduction says {total['exercises']} exercises, there are "
-                     f"{len(exercises)}")
+    for kind, key in (("Exercise", "exercises"), ("Question", "questions")):
+        found = sum(1 for k, *_ in exercises if k == kind)
+        if total[key] != found:
+            wrong.append(f"the introduction says {total[key]} {key}, there are {found}")
     assert not wrong, f"{source.name}: " + "; ".join(wrong)
 
 
@@ -102,7 +106,8 @@ def test_a_wrong_statement_is_caught(tmp_path):
                     "# %% tags=[\"check\"] grade_id=\"x_check\" points=2\n"
                     "check(\"x\")\n", encoding="utf-8")
     exercises, total = _stated_and_graded(fake)
-    assert exercises == [(1, 2, 2.0)] and total == {"exercises": 1, "points": 3}
+    assert exercises == [("Exercise", 1, 2, 2.0)]
+    assert total == {"exercises": 1, "questions": 0, "points": 3}
 
 
 # --- headline metrics in the prose vs the benchmark ------------------------------------------
@@ -252,3 +257,38 @@ def test_a_contradicting_metric_is_caught():
         "Here the kNN accuracy reached 0.95, far above PCA."]
     sourced = ["Over all 50 fields (full mode) the kNN accuracy was 0.95."]
     assert unlisted_statements("05_autoencoder_umap", sourced) == []
+
+
+def test_questions_are_counted_apart_from_exercises(tmp_path):
+    """A question heading gets its own check cells' points and its own count (issue 18)."""
+    fake = tmp_path / "99_fake.py"
+    fake.write_text("# %% [markdown]\n# **Exercises:** 1 and 1 question, worth 3 points\n"
+                    "# %% [markdown]\n# ### Exercise 1 — x (2 points)\n"
+                    "# %% tags=[\"check\"] grade_id=\"x_check\" points=2\ncheck(\"x\")\n"
+                    "# %% [markdown]\n# ### Question 1 — y (1 point)\n"
+                    "# %% tags=[\"check\"] grade_id=\"y_check\" points=1\ncheck(\"y\")\n",
+                    encoding="utf-8")
+    exercises, total = _stated_and_graded(fake)
+    assert exercises == [("Exercise", 1, 2, 2.0), ("Question", 1, 1, 1.0)]
+    assert total == {"exercises": 1, "questions": 1, "points": 3}
+
+
+def _readme_counts() -> dict[str, tuple[int, int, int]]:
+    """Notebook stem -> (exercises, questions, points) from README's '7 + 3 (17 points)' column."""
+    counts = {}
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        row = re.match(r"\|\s*`(\d\d_\w+)`\s*\|.*\|\s*(\d+) \+ (\d+) \((\d+) points\)\s*\|", line)
+        if row:
+            counts[row.group(1)] = tuple(int(g) for g in row.groups()[1:])
+    return counts
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_readme_counts_match_the_notebook(source):
+    """README's table lists each notebook's exercises, questions and points as graded."""
+    exercises, _ = _stated_and_graded(source)
+    found = (sum(k == "Exercise" for k, *_ in exercises),
+             sum(k == "Question" for k, *_ in exercises), sum(g for *_, g in exercises))
+    assert _readme_counts().get(source.stem) == found, (
+        f"README says {_readme_counts().get(source.stem)} for {source.stem}; the notebook has "
+        f"{found} (exercises, questions, points)")

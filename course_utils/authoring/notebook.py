@@ -165,13 +165,18 @@ def solution_notebook(path: Path) -> NotebookNode:
 
 
 def student_notebook(solution: NotebookNode) -> NotebookNode:
-    """The student version: nbgrader's generate_assignment preprocessors, minus the database."""
-    from nbgrader.converters import GenerateAssignment
+    """The student version: nbgrader's generate_assignment preprocessors, minus the database.
+
+    ClearSolutions is :class:`~.stubs.ValueStubs` here and in the grader's release, so a value
+    exercise's stub sets its names to ``...`` rather than raising (see :mod:`.stubs`).
+    """
     from nbgrader.preprocessors import SaveCells
+
+    from .stubs import assignment_preprocessors
 
     nb = copy.deepcopy(solution)
     resources: dict = {}
-    for cls in GenerateAssignment.class_traits()["preprocessors"].default():
+    for cls in assignment_preprocessors():
         if cls is not SaveCells:  # SaveCells records the cells in a gradebook; grading does that
             nb, resources = cls()(nb, resources)
     return nb

@@ -6,14 +6,17 @@ registered with :func:`register`. In the notebook::
     from course_utils.checks import Checker
     check = Checker("01_kmeans", globals())
     ...
-    check("assign_step")      # after the exercise; raises CheckFailed when it is wrong
+    check("assign_step")      # after the exercise: ✓, or ✗ with a hint (raises under grading)
+    check.use_reference("assign_step")  # next cell: the course's reference if it failed
     ...
     check.all()               # last cell: progress summary, catches names overwritten later
 
 A check function takes the student's objects as parameters named like the notebook's variables;
 the Checker looks them up in the notebook's namespace. It calls :func:`expect` with a hint that
-says what is wrong and where to look, never the answer. A failed check raises
-:class:`CheckFailed`, so nbgrader scores the cell zero; IPython shows only the hint.
+says what is wrong and where to look, never the answer. A failed check prints its ✗ and hint
+and lets "Run All" go on; in grade mode it raises :class:`CheckFailed` (IPython shows only the
+hint), although ``course-utils grade`` judges check cells itself, outside the kernel.
+References (:mod:`course_utils.references`) let the cells after a failed exercise go on.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ import importlib
 import inspect
 import json
 import os
+import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from ..references import MARK as REFERENCE_MARK  # a reference object's attribute: its checks
 
 RESULTS_ENV = "COURSE_CHECK_RESULTS"
 _SALT = "bioimage-ml-workbook"
@@ -53,6 +60,7 @@ class CheckSpec:
     why: str
     params: list[str] = field(default_factory=list)
     hidden: bool = False  # called only in a check cell's hidden-test region
+    notebook: str = ""
 
 
 _REGISTRY: dict[str, dict[str, CheckSpec]] = {}
@@ -68,7 +76,8 @@ def register(notebook: str, name: str, why: str, hidden: bool = False) -> Callab
 
     def wrap(func: Callable) -> Callable:
         params = list(inspect.signature(func).parameters)
-        _REGISTRY.setdefault(notebook, {})[name] = CheckSpec(name, func, why, params, hidden)
+        _REGISTRY.setdefault(notebook, {})[name] = CheckSpec(name, func, why, params, hidden,
+                                                             notebook)
         return func
 
     return wrap
@@ -169,11 +178,54 @@ def is_instance(obj: object, cls: type) -> bool:
     return isinstance(obj, cls)
 
 
+def _unanswered(value: object) -> bool:
+    """True for the ``...`` a value exercise's stub leaves (inline, or a proxy of it)."""
+    from .remote import Remote
+
+    if isinstance(value, Remote):
+        return value.type_name == "ellipsis"
+    return value is Ellipsis
+
+
+def _reference_mark(value: object) -> object:
+    """The :data:`REFERENCE_MARK` attribute of an object (under grading, read in its kernel)."""
+    from .remote import Remote
+
+    if value is None or isinstance(value, (bool, int, float, str, tuple, list, dict)):
+        return None  # plain data carries no mark (and under grading arrives as plain data)
+    try:
+        if isinstance(value, Remote):
+            return getattr(value, REFERENCE_MARK)
+        return getattr(value, REFERENCE_MARK, None)
+    except Exception:  # noqa: BLE001 - no mark (AttributeError), or an object that breaks on it
+        return None
+
+
+def answered_by_reference(spec: CheckSpec, values: Mapping[str, object]) -> str | None:
+    """The first name among ``values`` that holds the course's reference for ``spec``'s exercise.
+
+    A reference object (:mod:`course_utils.references`) carries :data:`REFERENCE_MARK`: the
+    checks it answers. Only objects can carry it; plain values (a number, an array) that the
+    reference filled are caught by the Checker inline and never filled under grading.
+    """
+    from .. import references
+
+    answers = references.provided_names(spec.notebook, spec.name)
+    for name in spec.params:
+        if name in answers and name in values:
+            mark = _reference_mark(values[name])
+            if isinstance(mark, (list, tuple)) and spec.name in mark:
+                return name
+    return None
+
+
 def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
     """Run one check on the names it reads and return (passed, why-or-hint) without raising.
 
     ``namespace`` is the notebook's ``globals()`` inline, or under grading a
-    :class:`~.remote.RemoteNamespace`: the same judging code gives both verdicts.
+    :class:`~.remote.RemoteNamespace`: the same judging code gives both verdicts. A name the
+    exercise's stub left as ``...``, or one that holds the course's reference for this
+    exercise, fails before the check runs.
     """
     try:
         missing = [p for p in spec.params if p not in namespace]
@@ -182,7 +234,19 @@ def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
             return False, (f"{names} not defined yet: write the exercise cell so that it "
                            "sets it (replace `raise NotImplementedError()`), then run it and "
                            "the cells above it.")
-        spec.func(**{p: namespace[p] for p in spec.params})
+        values = {p: namespace[p] for p in spec.params}
+        stubs = [p for p, v in values.items() if _unanswered(v)]
+        if stubs:
+            names = ", ".join(f"`{p}`" for p in stubs)
+            return False, (f"{names} is still `...`: the exercise is not answered yet. "
+                           "Replace the `...` in the exercise cell with your code, run it, "
+                           "then this check.")
+        if (used := answered_by_reference(spec, values)) is not None:
+            return False, (f"`{used}` is the course's reference (check.use_reference), not "
+                           "your answer: it scores nothing. Write the exercise cell yourself "
+                           "and run it again; the reference was only there so that the cells "
+                           "after it could run.")
+        spec.func(**values)
     except CheckFailed as exc:
         return False, str(exc)
     except NotImplementedError:
@@ -193,6 +257,13 @@ def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
         return False, (f"checking raised {kind}: {exc}. Is the object "
                        "the exercise asked for (type, shape)?")
     return True, spec.why
+
+
+def _answers_of(notebook: str, check: str) -> tuple[str, ...]:
+    """The checks that the reference for ``check`` answers (``check`` and its hidden twins)."""
+    from .. import references
+
+    return references.get(notebook, check).checks
 
 
 def load_checks(notebook: str, module: str | None = None) -> dict[str, CheckSpec]:
@@ -206,34 +277,110 @@ def load_checks(notebook: str, module: str | None = None) -> dict[str, CheckSpec
     return _REGISTRY.get(notebook, {})
 
 
+_ABSENT = object()  # a name not (yet) in the notebook
+
+
 class Checker:
     """Runs one notebook's checks against the notebook's own namespace."""
 
-    def __init__(self, notebook: str, namespace: dict, module: str | None = None) -> None:
-        """Load ``notebook``'s checks: its module in this package, or ``module`` (a full name)."""
+    def __init__(self, notebook: str, namespace: dict, module: str | None = None,
+                 strict: bool | None = None) -> None:
+        """Load ``notebook``'s checks: its module in this package, or ``module`` (a full name).
+
+        ``strict``: a failed check raises :class:`CheckFailed` instead of printing its ✗ and
+        letting the notebook go on; None (the default) means only in grade mode.
+        """
         self.notebook, self.namespace = notebook, namespace
         self.specs = load_checks(notebook, module)
         self.results: dict[str, bool] = {}
+        self.strict = strict
+        self.filled: dict[str, tuple[str, object]] = {}  # name -> (check, the reference put there)
+        self._verdicts: dict[str, tuple[bool, str, list]] = {}  # check -> verdict, objects judged
+
+    def _objects(self, name: str) -> list:
+        """The objects check ``name`` reads now (to reuse its verdict while they stay the same)."""
+        spec = self.specs.get(name)
+        return [self.namespace.get(p, _ABSENT) for p in (spec.params if spec else [])]
+
+    def _verdict(self, name: str) -> tuple[bool, str]:
+        """Check ``name``'s verdict: the last one while it reads the same objects, else anew."""
+        if name in self._verdicts:
+            passed, message, objects = self._verdicts[name]
+            if all(a is b for a, b in zip(objects, self._objects(name), strict=True)):
+                return passed, message
+        return self._run(name)
 
     def __call__(self, name: str, quiet: bool = False) -> None:
-        """Run check ``name``: print ✓, or raise CheckFailed with a hint.
+        """Run check ``name``: print ✓, or ✗ with a hint (raise CheckFailed when strict).
 
+        Outside grade mode a failure does not raise, so "Run All" goes on to the next exercise
+        (the cell after the check can load the course's reference: :meth:`use_reference`).
         Returns nothing, so that a check cell shows the ✓ line and no stray ``True``.
         """
         passed, message = self._run(name)
         self.results[name] = passed
+        self._verdicts[name] = (passed, message, self._objects(name))
         self._record(name, passed, message)
         if not passed:
-            raise CheckFailed(message)
-        if not quiet:
+            if self._strict():
+                raise CheckFailed(message)
+            print(f"✗ {name}: {message}", file=sys.stderr)
+        elif not quiet:
             print(f"✓ {name}: {message}")
+
+    def _strict(self) -> bool:
+        from ..mode import get_mode
+
+        return self.strict if self.strict is not None else get_mode() == "grade"
 
     def _run(self, name: str) -> tuple[bool, str]:
         """Run one check and return (passed, why-or-hint) without raising."""
         spec = self.specs.get(name)
         if spec is None:
             raise KeyError(f"{self.notebook} has no check {name!r}; known: {sorted(self.specs)}")
+        for param in spec.params:  # a plain value the reference filled carries no mark
+            check, obj = self.filled.get(param, ("", None))
+            if check and self.namespace.get(param, None) is obj and \
+                    name in _answers_of(self.notebook, check):
+                return False, (f"`{param}` is the course's reference (loaded by "
+                               f"check.use_reference({check!r})), not your answer. Write the "
+                               "exercise cell yourself and run it again.")
         return judge(spec, self.namespace)
+
+    def use_reference(self, name: str) -> None:
+        """Put the course's reference for exercise ``name`` where the notebook needs it.
+
+        Only when the exercise's check fails now (unanswered, or wrong): a correct answer is
+        never replaced. Prints what it loaded and why. The reference objects come from
+        :mod:`course_utils.references` (imported, never shown as source) and score nothing
+        (:func:`answered_by_reference`). In grade mode it loads nothing: a graded notebook is
+        judged on the student's own work, whatever a cell after it needs.
+        """
+        from .. import references
+        from ..mode import get_mode
+
+        ref = references.get(self.notebook, name)
+        if get_mode() == "grade":
+            print(f"grading: the course's reference for {name} is not loaded; the cells "
+                  "below use your own " + ", ".join(f"`{n}`" for n in ref.names) + ".")
+            return
+        if ref.names and all(self.filled.get(n, ("", _ABSENT))[1] is self.namespace.get(n)
+                             for n in ref.names):
+            print(f"the course's reference for {name} is already loaded.")
+            return
+        passed, why = self._verdict(name)
+        if passed:
+            print(f"✓ {name} passes: your own " + ", ".join(f"`{n}`" for n in ref.names)
+                  + " stay(s); no reference needed.")
+            return
+        built = references.build_reference(ref, self.namespace)
+        self.namespace.update(built)
+        for key, obj in built.items():
+            self.filled[key] = (name, obj)
+        first = re.split(r"[:;]|\. ", why, maxsplit=1)[0].rstrip(".")
+        print(f"using the course's reference {', '.join(f'`{n}`' for n in built)} because "
+              f"the {name} check fails ({first}). It is there so that the cells below run; "
+              "it scores nothing — fix your exercise cell and run it again when you can.")
 
     def _record(self, name: str, passed: bool, message: str) -> None:
         """Append the result for ``course-utils validate`` when it asked for results."""

@@ -372,3 +372,31 @@ def grouped_folds_hidden(grouped_folds):
     ids, sizes = rng.choice(100, size=7, replace=False), rng.integers(8, 60, size=7)
     groups = rng.permutation(np.repeat(ids, sizes))
     _folds_case(grouped_folds, groups, 4)
+
+
+# Interpretation questions (issue 18): what a result means, judged by a salted hash.
+from .questions import question  # noqa: E402 - beside the questions it registers
+
+question(NB, "q_rare_accuracy", "answer_rare", 4,
+         "2765039f27e7bbf8c9bc23fe844a4ff46b40f4e362795faabb405efaca7989d3",
+         hint=('Fill in its four counts for 100 people (tp, fp, fn, tn), then use your '
+               'rates_from_counts definitions: accuracy counts every right answer, TPR only '
+               'the sick who were found.'),
+         why=('With a rare positive class accuracy rewards ignoring it; the TPR (and '
+              'precision) say whether the positives are found at all.'))
+
+question(NB, "q_nested", "answer_nested", 4,
+         "8ba7f7eaefefa8586bb155c76c639f4033468f60577fdadf55da3a3244108ba7",
+         hint=('Picture 16 settings that are all worthless: each CV score is chance plus '
+               'noise. What does taking the maximum of 16 such scores give on average — and '
+               'who chose the maximum in each estimate?'),
+         why=('Choosing is fitting: a score used to choose is optimistic, so the honest '
+              'estimate keeps its test folds out of the choice.'))
+
+question(NB, "q_grouped_pessimistic", "answer_grouped", 4,
+         "76b3934a042b6c1454e5f6a7e28485ae4e028dc9d1025f5d54e48cb4166db04a",
+         hint=('A CV estimate scores models that are trained on less than the final model. In '
+               "grouped folds, what does each fold's model have less of, and how much does "
+               'that unit matter for new fields?'),
+         why=('Every CV estimate scores smaller training sets than the final fit; grouped '
+              'folds remove whole fields, so they are the safe estimate, not an exact one.'))

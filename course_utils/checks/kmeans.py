@@ -259,3 +259,32 @@ def pixel_kmeans(kmeans_mask, field, truth):
            "On an inverted image (dark nuclei, bright background) your mask should mark the "
            "bright background. Which number k-means gives a cluster is arbitrary: find the "
            "bright cluster from the cluster centres, not by assuming it is 1.")
+
+
+# Interpretation questions (issue 18): what a result means, judged by a salted hash.
+from .questions import question  # noqa: E402 - beside the questions it registers
+
+question(NB, "q_inertia_k", "answer_inertia", 4,
+         "406276077ab52a0abbf21c2afe5db50f7af0b2fd90d412f0ef03061d04860bba",
+         hint=('Think about what adding one more centroid can do to the sum of squared '
+               'distances: can the best inertia with k + 1 centroids be higher than with k? '
+               'Then ask what a curve that falls for every data set can tell you about this '
+               'one.'),
+         why=('Inertia falls with k on clustered and on structureless data alike, so it cannot'
+              ' pick k on its own; the elbow and the silhouette compare it with something.'))
+
+question(NB, "q_seeds", "answer_seeds", 4,
+         "4fee4df5bb525776d5df5759c547007cb981fa431f68939d163b123d9f418a42",
+         hint=('Go back to section 2: what does each assign/update step guarantee about the '
+               'inertia, and what does it not guarantee about where the run ends? What does '
+               'the seed choose?'),
+         why=('Each step only lowers the inertia, so a run ends in a local minimum near its '
+              'start; k-means++ and several starts (n_init) make the bad ones rare.'))
+
+question(NB, "q_pixel_dice", "answer_dice", 4,
+         "593f5160f710439c6374b69b2b060a9c85836186957d3633a9d889518d65a8d0",
+         hint=('Dice is 2|A ∩ B| / (|A| + |B|) over pixels. Draw two touching discs once as '
+               'one blob and once as two: how much does the pixel overlap with the annotation '
+               'change?'),
+         why=('Dice scores which pixels are nucleus, not which nucleus they belong to; '
+              "counting objects needs an instance score such as notebook 04's matching AP."))

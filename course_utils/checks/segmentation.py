@@ -491,3 +491,23 @@ def matching_ap_hidden(average_precision_at):
         expect(np.isclose(_ap_of(average_precision_at, true, pred, threshold),
                           _reference_ap(true, pred, threshold), atol=1e-6),
                f"On random nuclei your AP at IoU {threshold} differs from cellpose's.")
+
+
+# Interpretation questions (issue 18): what a result means, judged by a salted hash.
+from .questions import question  # noqa: E402 - beside the questions it registers
+
+question(NB, "q_weighted_loss", "answer_loss", 4,
+         "a2b5c1e999433be7bdcfd2ae4a02423e65cd4fa9f335e3b9e4c973c513545c2c",
+         hint=('Count: what share of the target pixels is boundary (class 2)? How much would a'
+               ' model that never predicts class 2 lose under an unweighted mean over pixels —'
+               ' and what would the watershed then do with two touching nuclei?'),
+         why=('A rare class that matters must cost more per pixel, or the easy majority drowns'
+              ' it.'))
+
+question(NB, "q_merged_errors", "answer_merged", 4,
+         "b83d7832ea3878299e8df04fdb0ebcbe49917462f0e6fa971c2ff4fda7710335",
+         hint=('A merge means the seeds of two nuclei ran together. What must the network '
+               'predict between two touching nuclei to keep their seeds apart, and how many '
+               'pixels does it have for that at the resolution it works at?'),
+         why=('Instance errors come from the boundary class; where it is thinnest, it is '
+              'learnt last.'))

@@ -255,3 +255,23 @@ def knn_accuracy_hidden(knn_accuracy, cells, X_pca):
                              what="knn_accuracy"))
     low = 0.7 if data["dataset"] == "pbmc68k_reduced" else 0.5
     expect(low <= got <= 1.0, "On the course's PCA your accuracy is outside the expected range.")
+
+
+# Interpretation questions (issue 18): what a result means, judged by a salted hash.
+from .questions import question  # noqa: E402 - beside the questions it registers
+
+question(NB, "q_knn_fair", "answer_knn", 4,
+         "7e5fcdcd21325e4012483b3e470e8fefa7eb36858252f7703c0caa2bf373411e",
+         hint=('Think of what decides how a UMAP picture looks (you moved n_neighbors and '
+               'min_dist in section 3) and what a cross-validated score holds fixed.'),
+         why=('A score that asks one question, on cells it did not fit, compares spaces; a '
+              "picture mostly shows the embedding's own choices."))
+
+question(NB, "q_trustworthiness", "answer_trust", 4,
+         "4544e60ef561b07d7f6dbb9bb52fdd89a2a82b2c7ca6bde49fcd8997225c455d",
+         hint=("Trustworthiness looks at each cell's k nearest neighbours in the embedding and"
+               ' penalises those that are far down its neighbour ranking in the original '
+               "space. Which scale does that look at — a cell's neighbourhood, or the layout "
+               'of whole clusters?'),
+         why=('Trustworthiness is about local neighbourhoods only; read far distances in a '
+              'UMAP or t-SNE picture with care whatever its score.'))

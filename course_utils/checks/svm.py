@@ -233,3 +233,23 @@ def confusion(cm, most_confused, digits_model, X_digits_test, y_digits_test):
            "(the true digit), the second the column (the prediction).")
     expect(want[true_digit, predicted_digit] == off.max(), "That is a confusion, but not the "
            "most frequent one. Find the largest count off the diagonal (row = true digit).")
+
+
+# Interpretation questions (issue 18): what a result means, judged by a salted hash.
+from .questions import question  # noqa: E402 - beside the questions it registers
+
+question(NB, "q_flat_model", "answer_flat", 4,
+         "e80cb04b7c8ca2d87d59ab998aae0a88f9435a0f90f133b960524aa6eb551eee",
+         hint=('Write out f(x) = Σ a_i K(s_i, x) + b. How large may each |a_i| be with C = '
+               '0.1, and how large is K(s_i, x) = exp(−30 ‖s_i − x‖²) when x is half a '
+               'standard deviation away from s_i? What is left of f(x) then?'),
+         why=('Too local and too cheap to fit anything, the model falls back on its intercept:'
+              ' the floor of exercise 1.'))
+
+question(NB, "q_unscaled", "answer_unscaled", 4,
+         "e3bfbc7f9ebe4742d309a215eb71c59b771cf0dea8b995d2d95f62a2ba302487",
+         hint=("K(x, x') depends on x and x' only through ‖x − x'‖², a sum of one squared "
+               'difference per feature. Which terms of that sum are large when one feature '
+               'varies by hundreds and another by hundredths?'),
+         why=('A distance-based model sees features in proportion to their spread; '
+              'standardising gives each measurement a say.'))

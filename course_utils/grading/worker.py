@@ -72,6 +72,9 @@ def nbgrader_config(root: Path, timeout: int, kernels: KernelSource | None = Non
         from .forked_kernels import configure
 
         configure(config, kernels)
+    from ..authoring.stubs import assignment_preprocessors
+
+    config.GenerateAssignment.preprocessors = assignment_preprocessors()  # as `build` stubs
     config.OverwriteCells.add_missing_cells = True  # a deleted check cell still counts
     config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor,
                                              ClearHiddenTestsInFeedback]

@@ -30,12 +30,20 @@
 # 4. segment a fluorescence image by clustering its pixels, compare that with an Otsu
 #    threshold, and say where pixel clustering fails and why.
 #
-# **Time:** about 55 minutes. **Exercises:** 7, worth 14 points; each is followed by a check
+# **Time:** about 60 minutes. **Exercises:** 7 and 3 questions, worth 17 points; each is followed by a check
 # cell that tells you whether you got it right (and, if not, where to look).
 #
 # **Data:** a generated 2-D point set; scikit-learn's handwritten digits; scikit-image's bundled
 # immunohistochemistry image; one field of BBBC039 (U2OS nuclei, Hoechst stain; Caicedo et al.,
 # *Cytometry A* 2019), read through the course's data layer.
+
+# %% [markdown]
+# **When you are stuck.** A check that fails prints ✗ with a hint, and the notebook goes on.
+# The cell after each exercise's check, `check.use_reference("…")`, does nothing when your
+# answer passes; when it fails, it puts the course's own version under the same name (and
+# says so), so that the cells after it run. The reference scores no points: come back, fix
+# your answer and run it again. Questions ask what a result means: set the variable to a
+# letter.
 
 # %%
 from course_utils.checks import Checker
@@ -106,6 +114,9 @@ def assign_clusters(X, centroids):
 # %% tags=["check"] grade_id="assign_step_check" points=2
 check("assign_step")
 
+# %%
+check.use_reference("assign_step")  # only acts if the check above fails
+
 # %% [markdown]
 # ### Exercise 2 — the update step (2 points)
 # Write `update_centroids(X, labels, centroids)`: return a **new** `(k, d)` array whose row `j`
@@ -128,6 +139,9 @@ def update_centroids(X, labels, centroids):
 # %% tags=["check"] grade_id="update_step_check" points=2
 check("update_step")
 
+# %%
+check.use_reference("update_step")  # only acts if the check above fails
+
 # %% [markdown]
 # ### Exercise 3 — the objective (1 point)
 # Write `inertia(X, centroids, labels)`: the sum over all points of the **squared** distance to
@@ -143,6 +157,9 @@ def inertia(X, centroids, labels):
 
 # %% tags=["check"] grade_id="inertia_check" points=1
 check("inertia")
+
+# %%
+check.use_reference("inertia")  # only acts if the check above fails
 
 # %% [markdown]
 # ### Exercise 4 — the loop (3 points)
@@ -176,6 +193,9 @@ def run_kmeans(X, init, max_iter=100):
 
 # %% tags=["check"] grade_id="kmeans_loop_check" points=3
 check("kmeans_loop")
+
+# %%
+check.use_reference("kmeans_loop")  # only acts if the check above fails
 
 # %% [markdown]
 # ### Watch it converge
@@ -296,6 +316,9 @@ def choose_k(X, ks):
 check("choose_k")
 
 # %%
+check.use_reference("choose_k")  # only acts if the check above fails
+
+# %%
 inertias_by_k, silhouettes_by_k, best_k = choose_k(X_blobs, range(2, 9))
 
 # %%
@@ -306,6 +329,30 @@ ax2.plot(list(silhouettes_by_k), list(silhouettes_by_k.values()), "o-")
 ax2.axvline(best_k, color="gray", ls="--")
 ax2.set(xlabel="k", ylabel="mean silhouette", title="silhouette: higher is better")
 plt.show()
+
+# %% [markdown]
+# ### Question 1 — what the falling inertia says (1 point)
+# The inertia curve above falls at every step from the smallest to the largest k. What does
+# that tell you about choosing k?
+#
+# - **a)** The best k is the largest one tried: a lower inertia means better clusters.
+# - **b)** Little by itself: one more centroid can never make the best inertia worse, so it
+#   falls for any data, clustered or not; only a change in how fast it falls (the
+#   elbow), or another score such as the silhouette, says something about k.
+# - **c)** The data have no real clusters: on clustered data the inertia would stop falling at
+#   the true k.
+# - **d)** k-means did not converge for the larger values of k.
+#
+# Set `answer_inertia` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_inertia_k"
+### BEGIN SOLUTION
+answer_inertia = "b"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_inertia_k_check" points=1
+check("q_inertia_k")
+
 
 # %% [markdown]
 # Move the slider: with too few clusters, groups are merged; with too many, real groups are cut
@@ -378,6 +425,9 @@ def scores_over_seeds(X, y, seeds):
 check("digits_scores")
 
 # %%
+check.use_reference("digits_scores")  # only acts if the check above fails
+
+# %%
 seeds = range(by_mode(quick=8, full=30, grade=3))
 aris, homogeneities = scores_over_seeds(X_digits_scaled, y_digits, seeds)
 report("ari_mean", np.mean(aris))
@@ -385,6 +435,28 @@ report("ari_min", np.min(aris))
 report("ari_max", np.max(aris))
 report("homogeneity_mean", np.mean(homogeneities))
 print("Reference: scikit-learn's digits example reports ARI ≈ 0.47–0.57 for its initialisations.")
+
+# %% [markdown]
+# ### Question 2 — why the seed changes the score (1 point)
+# Your runs use the same images and the same k, yet the ARI printed above changes from seed
+# to seed. Why?
+#
+# - **a)** The adjusted Rand index has a random correction term.
+# - **b)** k-means fits each run on a random subset of the images.
+# - **c)** Lloyd's algorithm stops in a local minimum of the inertia, and which one depends on
+#   the starting centroids that the seed draws.
+# - **d)** The true labels are compared in a different order for each seed.
+#
+# Set `answer_seeds` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_seeds"
+### BEGIN SOLUTION
+answer_seeds = "c"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_seeds_check" points=1
+check("q_seeds")
+
 
 # %% [markdown]
 # The score depends on the start: that is the local-minimum problem of section 2, on real
@@ -593,6 +665,9 @@ def kmeans_mask(image, seed=0):
 # %% tags=["check"] grade_id="pixel_kmeans_check" points=2
 check("pixel_kmeans")
 
+# %%
+check.use_reference("pixel_kmeans")  # only acts if the check above fails
+
 # %% [markdown]
 # ### Compared with Otsu
 # Otsu's method picks the threshold that minimises the summed within-class variance of the two
@@ -711,10 +786,60 @@ plt.show()
 report("dice_uneven", dice(mask_uneven, nuclei))
 
 # %% [markdown]
+# ### Question 3 — what a good Dice does not say (1 point)
+# The k-means mask reaches a high Dice against the annotated nuclei, while some of its blobs
+# hold more than one nucleus (counted in section 5, point 1). What does the Dice of a mask
+# not tell you?
+#
+# - **a)** Whether most foreground pixels are labelled foreground.
+# - **b)** Whether the mask and the annotation cover the same field.
+# - **c)** Whether the background pixels are mostly labelled background.
+# - **d)** Whether touching nuclei are told apart: Dice compares pixels, and one blob over two
+#   nuclei covers almost the same pixels as two separate blobs.
+#
+# Set `answer_dice` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_pixel_dice"
+### BEGIN SOLUTION
+answer_dice = "d"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_pixel_dice_check" points=1
+check("q_pixel_dice")
+
+
+# %% [markdown]
 # The pixel's own value is all k-means sees: no neighbourhood, no shape, no position. Fixes
 # exist (subtract the background first; add features computed from the neighbourhood; learn
 # from labelled pixels), and notebook 03 builds the last one: a pixel classifier.
 #
+
+# %% [markdown]
+# ## Glossary
+#
+# - **centroid**: the mean of a cluster's points; k-means keeps one per cluster.
+# - **inertia**: the sum of squared distances from every point to its own centroid: what
+#   k-means minimises.
+# - **Lloyd's algorithm**: k-means as alternating assignment and update steps until the labels
+#   stop changing.
+# - **local minimum**: an end point that no single step can improve, though a different start
+#   could do better.
+# - **k-means++**: a start that spreads the first centroids apart, drawing each far from those
+#   chosen already.
+# - **silhouette**: per point (b − a)/max(a, b), a and b its mean distances to its own and to
+#   the nearest other cluster.
+# - **ARI**: adjusted Rand index: agreement of two labellings of the same points, 0 for
+#   chance, 1 for identical.
+# - **homogeneity**: 1 when every cluster holds a single true class (a cluster per point also
+#   scores 1).
+# - **PCA**: principal component analysis: the directions of largest variance, used to project
+#   onto few dimensions.
+# - **Otsu's threshold**: the grey level that best splits an image's histogram into two
+#   classes (least within-class variance).
+# - **Dice**: 2|A ∩ B| / (|A| + |B|): the pixel overlap of two masks, 1 when they are
+#   identical.
+
+# %% [markdown]
 # ## What you learned
 # - k-means alternates **assign** (nearest centroid) and **update** (mean of members); no
 #   step ever raises the inertia, so it converges — to a local minimum that depends on the start.

@@ -29,11 +29,19 @@
 #    test data by putting the scaler in a `Pipeline`;
 # 5. classify handwritten digits with an RBF SVM and read its confusion matrix.
 #
-# **Time:** about 50 minutes. **Exercises:** 7, worth 13 points; each is followed by a check.
+# **Time:** about 55 minutes. **Exercises:** 7 and 2 questions, worth 15 points; each is followed by a check.
 #
 # **Data:** the Wisconsin breast cancer (diagnostic) set — 30 measurements of the cell nuclei in
 # images of 569 fine-needle aspirates, each labelled malignant or benign (Street, Wolberg &
 # Mangasarian 1993; bundled with scikit-learn) — and scikit-learn's handwritten digits.
+
+# %% [markdown]
+# **When you are stuck.** A check that fails prints ✗ with a hint, and the notebook goes on.
+# The cell after each exercise's check, `check.use_reference("…")`, does nothing when your
+# answer passes; when it fails, it puts the course's own version under the same name (and
+# says so), so that the cells after it run. The reference scores no points: come back, fix
+# your answer and run it again. Questions ask what a result means: set the variable to a
+# letter.
 
 # %%
 from course_utils.checks import Checker
@@ -101,6 +109,9 @@ baseline_acc = cross_val_score(DummyClassifier(strategy="most_frequent"), X_canc
 check("baseline")
 
 # %%
+check.use_reference("baseline")  # only acts if the check above fails
+
+# %%
 report("baseline_acc", baseline_acc)
 
 # %% [markdown]
@@ -140,6 +151,9 @@ acc_rbf = svm_rbf.score(X2_test, y2_test)
 
 # %% tags=["check"] grade_id="two_kernels_check" points=2
 check("two_kernels")
+
+# %%
+check.use_reference("two_kernels")  # only acts if the check above fails
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -190,6 +204,9 @@ def rbf_kernel(A, B, gamma):
 # %% tags=["check"] grade_id="rbf_kernel_check" points=2
 check("rbf_kernel")
 
+# %%
+check.use_reference("rbf_kernel")  # only acts if the check above fails
+
 # %% [markdown]
 # ### Exercise 4 — the decision function by hand (2 points)
 # Write `decision_by_hand(model, X)` for a fitted RBF `SVC` with two classes: return $f(x)$ for
@@ -209,6 +226,9 @@ def decision_by_hand(model, X):
 
 # %% tags=["check"] grade_id="decision_function_check" points=2
 check("decision_function")
+
+# %%
+check.use_reference("decision_function")  # only acts if the check above fails
 
 # %%
 by_hand = decision_by_hand(svm_rbf, X2_test)
@@ -250,6 +270,30 @@ majority = np.mean(y2_test == np.bincount(y2_train).argmax())
 print(f"C=0.1, γ=30: predicts {np.unique(flat.predict(X2_test)).size} class(es) on the test part; "
       f"test accuracy {flat.score(X2_test, y2_test):.3f}, always-'benign' baseline {majority:.3f}; "
       f"{flat.n_support_.sum()} of {len(X2_train)} training points are support vectors")
+
+# %% [markdown]
+# ### Question 1 — the model that always says benign (1 point)
+# The model with C = 0.1, γ = 30 scores exactly the always-"benign" baseline on the test
+# part (printed above). Why?
+#
+# - **a)** It overfits: with γ = 30 it memorises the training points, and memorised points vote
+#   for the majority.
+# - **b)** The two features are not scaled, so the kernel only sees the radius.
+# - **c)** With C = 0.1 the optimiser stops before it has found any support vectors.
+# - **d)** Each support vector's bump is narrow (γ = 30) and its weight is at most C = 0.1, so
+#   at almost every new point f(x) is about the intercept b, and b's sign is the
+#   majority class.
+#
+# Set `answer_flat` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_flat_model"
+### BEGIN SOLUTION
+answer_flat = "d"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_flat_model_check" points=1
+check("q_flat_model")
+
 
 # %% [markdown]
 # Large `gamma` with large `C` fits the training points almost perfectly and the test points
@@ -296,6 +340,29 @@ share = variance / variance.sum()
 top = np.argsort(share)[::-1][:3]
 for i in top:
     print(f"{feature_names[i]:18s} {share[i]:6.1%} of the summed feature variance")
+
+# %% [markdown]
+# ### Question 2 — what the variance shares mean for a kernel (1 point)
+# The cell above prints which features hold most of the summed variance of the raw features.
+# What does that mean for an RBF SVM trained on them unscaled?
+#
+# - **a)** Its squared distances are almost only differences in those features, so the other
+#   measurements hardly count.
+# - **b)** Those features are the most informative, so the SVM is right to rely on them.
+# - **c)** Features with a large variance make the kernel matrix singular, so the SVM cannot be
+#   fitted.
+# - **d)** Nothing: an SVM learns one weight per feature, which undoes any difference in scale.
+#
+# Set `answer_unscaled` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_unscaled"
+### BEGIN SOLUTION
+answer_unscaled = "a"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_unscaled_check" points=1
+check("q_unscaled")
+
 
 # %% [markdown]
 # Two area features hold nearly all of it: without scaling, "distance" means "difference in
@@ -345,6 +412,9 @@ cv_scaled = cross_val_score(scaled_model, X_cancer, y_cancer, cv=10).mean()
 
 # %% tags=["check"] grade_id="scaling_check" points=2
 check("scaling")
+
+# %%
+check.use_reference("scaling")  # only acts if the check above fails
 
 # %%
 report("cv_unscaled", cv_unscaled)
@@ -426,6 +496,9 @@ digits_test_acc = digits_model.score(X_digits_test, y_digits_test)
 check("digits_svm")
 
 # %%
+check.use_reference("digits_svm")  # only acts if the check above fails
+
+# %%
 report("digits_test_acc", digits_test_acc)
 centroid_acc = NearestCentroid().fit(X_digits_train, y_digits_train).score(X_digits_test,
                                                                             y_digits_test)
@@ -453,6 +526,9 @@ most_confused = (int(true_digit), int(predicted_digit))
 check("confusion")
 
 # %%
+check.use_reference("confusion")  # only acts if the check above fails
+
+# %%
 fig, ax = plt.subplots(figsize=(5.5, 5))
 ConfusionMatrixDisplay(cm, display_labels=range(10)).plot(ax=ax, colorbar=False)
 ax.set_title(f"test half: {cm.trace()} of {cm.sum()} right")
@@ -477,6 +553,31 @@ plt.show()
 # Many of the misread digits are hard for a person too at 8 × 8 pixels; a few are plain
 # mistakes of the model. Looking at the errors, not only the accuracy, tells you which.
 #
+
+# %% [markdown]
+# ## Glossary
+#
+# - **margin**: the band around the decision boundary that training keeps as wide as it can.
+# - **support vectors**: the training points on or inside the margin; they alone decide the
+#   boundary.
+# - **C**: the price of a margin violation: small C, soft wide margin; large C, few
+#   violations.
+# - **kernel**: a similarity K(x, x') that an SVM uses in place of a dot product, so the
+#   boundary can bend.
+# - **RBF kernel**: exp(−γ‖x − x'‖²): 1 for identical points, falling with distance; γ sets
+#   how fast.
+# - **dual coefficients**: the weights a_i = α_i y_i of the support vectors in f(x) = Σ a_i
+#   K(s_i, x) + b (`dual_coef_`).
+# - **intercept**: the constant b of the decision function (`intercept_`).
+# - **baseline**: the score of a rule with no model, such as always answering the majority
+#   class.
+# - **standardise**: subtract a feature's mean and divide by its standard deviation.
+# - **pipeline**: steps (a scaler, then a model) fitted as one model, so each CV fold fits the
+#   scaler on its own training part.
+# - **confusion matrix**: counts of (true class, predicted class) pairs; the diagonal holds
+#   the right answers.
+
+# %% [markdown]
 # ## What you learned
 # - An SVM keeps the widest margin; only the **support vectors** decide the boundary. `C`
 #   trades margin width for training mistakes.

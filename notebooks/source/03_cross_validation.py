@@ -34,12 +34,20 @@
 # 5. compare its nuclei with a classical Otsu pipeline on held-out fields with an instance
 #    metric (matching AP at IoU 0.5).
 #
-# **Time:** about 55 minutes. **Exercises:** 7, worth 14 points; each is followed by a check.
+# **Time:** about 60 minutes. **Exercises:** 7 and 3 questions, worth 17 points; each is followed by a check.
 #
 # **Data:** the Wisconsin breast cancer (diagnostic) set — 30 measurements of cell nuclei in
 # images of 569 fine-needle aspirates, 212 malignant and 357 benign (Street, Wolberg &
 # Mangasarian 1993; bundled with scikit-learn) — and BBBC039, fluorescence images of U2OS cell
 # nuclei (Hoechst) with every nucleus annotated (Caicedo et al. 2019; Ljosa et al. 2012).
+
+# %% [markdown]
+# **When you are stuck.** A check that fails prints ✗ with a hint, and the notebook goes on.
+# The cell after each exercise's check, `check.use_reference("…")`, does nothing when your
+# answer passes; when it fails, it puts the course's own version under the same name (and
+# says so), so that the cells after it run. The reference scores no points: come back, fix
+# your answer and run it again. Questions ask what a result means: set the variable to a
+# letter.
 
 # %%
 from course_utils.checks import Checker
@@ -160,6 +168,9 @@ check("kfold_by_hand")
 ### BEGIN HIDDEN TESTS
 check("kfold_by_hand_hidden")
 ### END HIDDEN TESTS
+
+# %%
+check.use_reference("kfold_by_hand")  # only acts if the check above fails
 
 # %%
 mine = kfold_accuracies(model, X, y, 5, seed=0)
@@ -305,6 +316,9 @@ check("confusion_counts")
 check("confusion_counts_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("confusion_counts")  # only acts if the check above fails
+
 # %% [markdown]
 # Every metric of a binary classifier is a ratio of these counts. What differs is the
 # question — *a fraction of which samples?*
@@ -343,6 +357,9 @@ check("rates")
 check("rates_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("rates")  # only acts if the check above fails
+
 # %% [markdown]
 # Now for our classifier's out-of-fold predictions, side by side with scikit-learn:
 
@@ -370,7 +387,28 @@ report("fpr_at_0_5", by_hand["fpr"])
 # Accuracy near 0.98 sounds excellent, yet the FN count is the number of cancers this test
 # would send home. Whether that is acceptable is not a statistics question — but you can only
 # ask it if you look at the counts.
+# %% [markdown]
+# ### Question 1 — accuracy on a rare class (1 point)
+# A disease affects 1 person in 100. A classifier answers "healthy" for everyone, the sick
+# being the positive class. What are its accuracy and its TPR?
 #
+# - **a)** accuracy 0.50, TPR 0.50
+# - **b)** accuracy 0.99, TPR 0
+# - **c)** accuracy 0.01, TPR 1
+# - **d)** accuracy 0.99, TPR 1
+#
+# Set `answer_rare` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_rare_accuracy"
+### BEGIN SOLUTION
+answer_rare = "b"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_rare_accuracy_check" points=1
+check("q_rare_accuracy")
+
+
+# %% [markdown]
 # ## 5 · ROC and precision–recall curves: the threshold moves
 #
 # The model outputs a probability; 0.5 is just one place to cut it. Lowering the threshold
@@ -445,6 +483,9 @@ check("operating_point_hidden")
 ### END HIDDEN TESTS
 
 # %%
+check.use_reference("operating_point")  # only acts if the check above fails
+
+# %%
 screening_threshold = threshold_for_tpr(y, scores_oof, 0.99)
 screening = rates_from_counts(*confusion_counts(y, (scores_oof >= screening_threshold).astype(int)))
 print(f"threshold {screening_threshold:.3f}: TPR {screening['tpr']:.3f}, "
@@ -485,6 +526,9 @@ check("nested_cv")
 ### BEGIN HIDDEN TESTS
 check("nested_cv_hidden")
 ### END HIDDEN TESTS
+
+# %%
+check.use_reference("nested_cv")  # only acts if the check above fails
 
 # %% [markdown]
 # Now the experiment. The bias grows when data are few and the grid is large, so we run small
@@ -529,6 +573,28 @@ report("cv_inner_best", studies["real labels"][:, 0].mean())
 report("cv_nested", studies["real labels"][:, 1].mean())
 report("nested_optimism", np.mean(studies["real labels"] @ [1, -1]))
 report("nested_optimism_shuffled", np.mean(studies["shuffled labels"] @ [1, -1]))
+
+# %% [markdown]
+# ### Question 2 — what the shuffled labels show (1 point)
+# With shuffled labels nothing can be predicted, yet the grid search's best_score_ above
+# comes out above 0.5 while the nested estimate stays near it. What does that show?
+#
+# - **a)** best_score_ is the best of many noisy scores on the same folds, so it carries the
+#   luck of the winner; nested CV scores the whole search on outer folds it never saw.
+# - **b)** Shuffling leaves some signal in the labels, which only the grid search finds.
+# - **c)** best_score_ is computed on the training data of each fold.
+# - **d)** The nested estimate uses a weaker model than the grid search.
+#
+# Set `answer_nested` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_nested"
+### BEGIN SOLUTION
+answer_nested = "a"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_nested_check" points=1
+check("q_nested")
+
 
 # %% [markdown]
 # With shuffled labels the truth is known — nothing can be predicted — yet the grid search
@@ -659,6 +725,9 @@ check("sparse_labels")
 check("sparse_labels_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("sparse_labels")  # only acts if the check above fails
+
 # %% [markdown]
 # The training set: the drawn pixels of every training field, and for each pixel the field it
 # came from (its **group**).
@@ -703,6 +772,9 @@ check("grouped_folds")
 check("grouped_folds_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("grouped_folds")  # only acts if the check above fails
+
 # %% [markdown]
 # Both evaluations of the same random forest on the same pixels — and, as the referee, the
 # truth: a forest trained on all training strokes and tested on strokes drawn the same way on
@@ -746,6 +818,29 @@ report("acc_new_fields", acc_new_fields)
 closer = min(("random pixel KFold", "GroupKFold by field"),
              key=lambda name: abs(errors[name] - errors["new fields (truth)"]))
 print(f"closer to the error on new fields in this run ({len(train)} training fields): {closer}")
+
+# %% [markdown]
+# ### Question 3 — when folds by field overstate the error (1 point)
+# On the course's reference run with all 100 training fields (full mode), GroupKFold claimed
+# an error of 0.33 %, while new fields showed 0.20 %: the grouped estimate was pessimistic.
+# Why can folds by field overstate the error?
+#
+# - **a)** GroupKFold leaks pixels of a field between its folds.
+# - **b)** GroupKFold's test folds hold only pixels at the edges of nuclei.
+# - **c)** Each grouped fold trains on a fifth fewer fields than the final forest, and fields
+#   are where the variety is: fewer fields, a somewhat worse forest on new fields.
+# - **d)** GroupKFold shuffles the labels of its test folds.
+#
+# Set `answer_grouped` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_grouped_pessimistic"
+### BEGIN SOLUTION
+answer_grouped = "c"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_grouped_pessimistic_check" points=1
+check("q_grouped_pessimistic")
+
 
 # %% [markdown]
 # Nuclei against background is an easy pixel problem, so every accuracy is high — which is
@@ -859,6 +954,27 @@ slider_figure(show_instances, threshold=FloatSlider(value=0.5, min=0.05, max=0.9
 # `PixelClassifier.segment` in `course_utils.pixel_features`) and puts it in one table with the
 # Otsu baseline, a U-Net and Cellpose, on the same fields.
 #
+
+# %% [markdown]
+# ## Glossary
+#
+# - **fold**: one part of the data held out for testing while the rest trains.
+# - **k-fold CV**: k fits, each tested on a different fold, so every sample is tested once.
+# - **stratified**: folds that keep the class proportions of the whole data set.
+# - **leave-one-out**: k-fold with one sample per fold.
+# - **TPR / recall / sensitivity**: the share of the positives that are found: tp / (tp + fn).
+# - **FPR**: the share of the negatives called positive: fp / (fp + tn).
+# - **precision**: the share of the positive calls that are right: tp / (tp + fp).
+# - **F1**: the harmonic mean of precision and recall.
+# - **ROC curve**: TPR against FPR as the threshold moves; its area (AUC) is the chance that a
+#   random positive scores above a random negative.
+# - **operating point**: the threshold chosen for use, a point on those curves.
+# - **nested CV**: a hyperparameter search redone inside every outer training part, so the
+#   outer folds test the whole procedure.
+# - **leakage**: test data influencing training, which makes an estimate optimistic.
+# - **GroupKFold**: folds that keep every group (a field, a patient) on one side.
+
+# %% [markdown]
 # ## What you learned
 # - A test score is a **measurement with an error bar**. One random split scatters by several
 #   points; the mean of k-fold CV scatters much less; leave-one-out gives one number at the

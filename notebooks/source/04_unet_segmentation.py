@@ -35,13 +35,21 @@
 # 6. score instance segmentations with matching AP, read the errors by kind (missed, false,
 #    merged, split) and compare methods fairly.
 #
-# **Time:** about 75 minutes, of which about 3 minutes of training on a laptop CPU (quick
-# mode). **Exercises:** 5, worth 12 points; each is followed by a check cell that tells you
+# **Time:** about 80 minutes, of which about 3 minutes of training on a laptop CPU (quick
+# mode). **Exercises:** 5 and 2 questions, worth 14 points; each is followed by a check cell that tells you
 # whether you got it right (and, if not, where to look).
 #
 # **Data:** BBBC039v1 (Caicedo et al., *Cytometry A* 95:952, 2019; Ljosa et al., *Nature
 # Methods* 9:637, 2012; CC0), read through the course's data layer. The reference design is the
 # three-class U-Net of Caicedo et al., which they compared with a CellProfiler pipeline.
+
+# %% [markdown]
+# **When you are stuck.** A check that fails prints ✗ with a hint, and the notebook goes on.
+# The cell after each exercise's check, `check.use_reference("…")`, does nothing when your
+# answer passes; when it fails, it puts the course's own version under the same name (and
+# says so), so that the cells after it run. The reference scores no points: come back, fix
+# your answer and run it again. Questions ask what a result means: set the variable to a
+# letter.
 
 # %%
 from course_utils.checks import Checker
@@ -80,7 +88,7 @@ from course_utils.segmentation.metrics import matching_ap
 from course_utils.segmentation.patches import PatchSampler, augment
 from course_utils.segmentation.predict import predict_fields
 from course_utils.segmentation.tuning import tune_settings
-from course_utils.training import Checkpoint, LiveCurve, checkpoint_path
+from course_utils.training import Checkpoint, LiveCurve, catch_up, checkpoint_path
 
 device = get_device()
 torch.set_num_threads(min(thread_count(), 8))  # the CPUs this kernel may use (a grader's share)
@@ -205,6 +213,9 @@ check("targets")
 check("targets_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("targets")  # only acts if the check above fails
+
 # %% [markdown]
 # The targets are made at the network's resolution: labels are downscaled first (every second
 # pixel, so nucleus ids stay whole numbers), then turned into classes.
@@ -323,6 +334,9 @@ check("unet")
 check("unet_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("unet")  # only acts if the check above fails
+
 # %% [markdown]
 # Follow one patch through the network: the encoder halves the size and doubles the channels
 # at every level, the decoder undoes it, and each merge block receives twice the channels of
@@ -393,6 +407,32 @@ check("loss")
 # %% tags=["check"] grade_id="loss_decreases_check" points=1
 check("loss_decreases")
 
+# %%
+check.use_reference("loss")  # only acts if the check above fails
+
+# %% [markdown]
+# ### Question 1 — why weight the loss (1 point)
+# Why does your loss weight the classes and add a Dice term rather than use plain cross-
+# entropy?
+#
+# - **a)** Plain cross-entropy cannot be computed for more than two classes.
+# - **b)** Weights make training run faster on a CPU.
+# - **c)** The Dice term makes the predicted probabilities sum to one.
+# - **d)** Boundary pixels are a small share of all pixels: unweighted, a model that predicts
+#   almost no boundary loses little, yet without boundaries touching nuclei cannot be
+#   cut apart.
+#
+# Set `answer_loss` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_weighted_loss"
+### BEGIN SOLUTION
+answer_loss = "d"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_weighted_loss_check" points=1
+check("q_weighted_loss")
+
+
 # %% [markdown]
 # ## 6 · Training
 #
@@ -426,6 +466,23 @@ checkpoint = Checkpoint(checkpoint_path(run_name))
 print(f"{sum(p.numel() for p in model.parameters()):,} parameters; "
       f"{EPOCHS} epochs × {STEPS_PER_EPOCH} steps × {BATCH} patches; "
       f"checkpoint: {checkpoint.path}")
+
+# %% [markdown]
+# ### Checkpoint — catch up here
+# Behind? (Your U-Net or loss did not pass, or there is no time left to train.) Set
+# `CATCH_UP = True` in the cell below and run on from there. When your course provides the
+# reference run — an instructor ran the solution notebook once, in the same run mode, with
+# `COURSE_CHECKPOINT_DIR` set to a folder, and points `COURSE_REFERENCE_RUNS` at that folder —
+# the trained model is copied to your checkpoint path and the training cell loads it instead of
+# training, so the rest of the notebook starts in seconds. What it loads is the solution's
+# U-Net as trained by this notebook's loop (its curve comes with it); it fits your `UNet` too,
+# because the layers have the same names. Without such a folder the cell says so and you train
+# as usual. Nothing is downloaded.
+
+# %%
+CATCH_UP = False  # True: continue from the course's reference run (see above)
+if CATCH_UP:
+    catch_up(checkpoint, run_name)
 
 # %%
 crop = (slice(None), slice(0, tune_x.shape[1] // 8 * 8), slice(0, tune_x.shape[2] // 8 * 8))
@@ -507,6 +564,9 @@ def to_instances(prob, seed_threshold=0.5, mask_threshold=0.5):
 
 # %% tags=["check"] grade_id="instances_check" points=2
 check("instances")
+
+# %%
+check.use_reference("instances")  # only acts if the check above fails
 
 # %% [markdown]
 # Two more knobs: fragments smaller than `min_size` pixels are dropped (specks of debris, or
@@ -613,6 +673,9 @@ check("matching_ap")
 check("matching_ap_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("matching_ap")  # only acts if the check above fails
+
 # %% [markdown]
 # For the real evaluation we use a maintained implementation (cellpose's, through
 # `matching_ap`), which handles every threshold and pools the counts over fields. Pooled AP
@@ -675,6 +738,30 @@ error_counts = pd.DataFrame({name: pd.DataFrame([classify_errors(t, p).counts() 
                              for name, pred in on_all_fields.items()}).T[list(KINDS)]
 print(f"errors by kind, summed over the {len(truth)} evaluation fields:")
 display(error_counts)
+
+# %% [markdown]
+# ### Question 2 — the error the U-Net keeps (1 point)
+# On the course's reference run (its numbers are in the closing notes) the U-Net misses far
+# fewer nuclei than Otsu + watershed, but still merges touching nuclei about as often. Why
+# are merges the error it loses last?
+#
+# - **a)** At half resolution the boundary between two tightly packed nuclei is a pixel or two
+#   wide: the rarest class in its thinnest places, which a few minutes of training don't
+#   learn everywhere.
+# - **b)** The watershed step merges every pair of touching nuclei by design.
+# - **c)** The U-Net never sees touching nuclei during training.
+# - **d)** Merged objects are counted twice by the error classification.
+#
+# Set `answer_merged` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_merged_errors"
+### BEGIN SOLUTION
+answer_merged = "a"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_merged_errors_check" points=1
+check("q_merged_errors")
+
 
 # %% [markdown]
 # ## 10 · Cellpose: a pretrained generalist
@@ -857,6 +944,31 @@ print("  as F1 = 2TP / (2TP + FP + FN) at IoU 0.5 (Caicedo et al.'s kind of scor
 #   annotations and a GPU — and the only honest way to decide is a table like the one above,
 #   on held-out fields of *your* data.
 #
+
+# %% [markdown]
+# ## Glossary
+#
+# - **instance segmentation**: one label per object, not only per class.
+# - **logits**: the network's raw class scores per pixel; softmax turns them into
+#   probabilities.
+# - **skip connection**: an encoder feature map handed to the decoder at the same resolution.
+# - **transposed convolution**: a learnt upsampling (`ConvTranspose2d`) that doubles the
+#   resolution here.
+# - **batch normalisation**: rescaling each channel by batch statistics, which steadies
+#   training.
+# - **weighted cross-entropy**: per-pixel cross-entropy in which rare classes count more.
+# - **soft Dice**: a Dice overlap computed on probabilities, so it has a gradient.
+# - **augmentation**: random flips, rotations and intensity changes of the training patches.
+# - **one-cycle**: a learning rate that rises, then falls along a cosine, over the whole
+#   training.
+# - **epoch**: here a fixed number of optimiser steps on fresh random patches.
+# - **checkpoint**: the saved model, optimiser and schedule after an epoch, to resume from.
+# - **watershed**: growing seeds over a landscape until the regions meet; it cuts touching
+#   objects.
+# - **IoU**: intersection over union of two objects' pixels.
+# - **matching AP**: TP / (TP + FP + FN) after matching objects at an IoU threshold.
+
+# %% [markdown]
 # ## What you learned
 # * Normalise each field by percentiles, with a floor so empty fields stay dark.
 # * Three classes (background, interior, boundary) turn semantic segmentation into instances,

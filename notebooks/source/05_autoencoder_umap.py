@@ -30,12 +30,20 @@
 # 5. compare embeddings with cross-validated kNN accuracy, silhouette and trustworthiness over
 #    several seeds, and decide from the numbers whether the deep model was worth it.
 #
-# **Time:** about 75 minutes. **Exercises:** 5, worth 10 points; each is followed by a check
+# **Time:** about 80 minutes. **Exercises:** 5 and 2 questions, worth 12 points; each is followed by a check
 # cell that tells you whether you got it right (and, if not, where to look).
 #
 # **Data:** peripheral blood mononuclear cells (PBMCs) from 10x Genomics. With a network
 # connection: PBMC 3k from raw counts, through the course's data layer. Without one (and in
 # CI): scanpy's bundled `pbmc68k_reduced`. The first section says which one you got, and why.
+
+# %% [markdown]
+# **When you are stuck.** A check that fails prints ✗ with a hint, and the notebook goes on.
+# The cell after each exercise's check, `check.use_reference("…")`, does nothing when your
+# answer passes; when it fails, it puts the course's own version under the same name (and
+# says so), so that the cells after it run. The reference scores no points: come back, fix
+# your answer and run it again. Questions ask what a result means: set the variable to a
+# letter.
 
 # %%
 from course_utils.checks import Checker
@@ -145,6 +153,9 @@ check("log_normalize")
 check("log_normalize_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("log_normalize")  # only acts if the check above fails
+
 # %% [markdown]
 # Your function applied to the counts gives back the dataset's stored log-normalised values.
 # Now the trap this exercise was built around: scanpy's `normalize_total` divides by the sum of
@@ -230,6 +241,9 @@ def explained_variance_ratio(X, n_components):
 
 # %% tags=["check"] grade_id="pca_variance_check" points=2
 check("pca_variance")
+
+# %%
+check.use_reference("pca_variance")  # only acts if the check above fails
 
 # %%
 N_PCS = 50
@@ -403,6 +417,9 @@ class Autoencoder(nn.Module):
 # %% tags=["check"] grade_id="autoencoder_check" points=2
 check("autoencoder_shapes")
 
+# %%
+check.use_reference("autoencoder_shapes")  # only acts if the check above fails
+
 # %% [markdown]
 # ### Exercise 4 — one epoch of minibatch training (2 points)
 # Write `train_epoch(model, loader, optimizer, loss_fn)`. Put the model in training mode
@@ -430,6 +447,9 @@ def train_epoch(model, loader, optimizer, loss_fn):
 
 # %% tags=["check"] grade_id="train_epoch_check" points=2
 check("train_epoch")
+
+# %%
+check.use_reference("train_epoch")  # only acts if the check above fails
 
 # %% [markdown]
 # ### The training loop, with early stopping
@@ -587,6 +607,9 @@ check("knn_accuracy")
 check("knn_accuracy_hidden")
 ### END HIDDEN TESTS
 
+# %%
+check.use_reference("knn_accuracy")  # only acts if the check above fails
+
 # %% [markdown]
 # Now every representation, every seed. PCA itself doesn't depend on the seed; its spread comes
 # from the folds alone.
@@ -696,6 +719,29 @@ for method in summary.index:
           f"{stat(method, 'trustworthiness (X_log)'):.2f} (X_log)")
 
 # %% [markdown]
+# ### Question 1 — why kNN accuracy is the fair question (1 point)
+# Why does this notebook compare representations by cross-validated kNN accuracy rather than
+# by how well separated the clusters look in a UMAP of each?
+#
+# - **a)** kNN is faster to compute than UMAP.
+# - **b)** A UMAP cannot be computed from an autoencoder's code.
+# - **c)** kNN accuracy asks the same question in any space (do a cell's nearest neighbours
+#   share its type?) on held-out cells, while a picture's look depends on UMAP's own
+#   settings and seed.
+# - **d)** kNN accuracy is always higher than the silhouette.
+#
+# Set `answer_knn` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_knn_fair"
+### BEGIN SOLUTION
+answer_knn = "c"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_knn_fair_check" points=1
+check("q_knn_fair")
+
+
+# %% [markdown]
 # ### Reading the numbers
 # Read this run's numbers (the cell above) first; which dataset you got decides some of them.
 # For reference, on `pbmc68k_reduced` (the offline and grading data; quick mode, 3 seeds,
@@ -745,7 +791,30 @@ for method in summary.index:
 #
 # For 700 or 2,700 cells: PCA is enough, and it is the honest baseline any deep model must beat
 # *with error bars*.
+# %% [markdown]
+# ### Question 2 — what a trustworthiness of 0.8 says (1 point)
+# Suppose a 2-D embedding has a trustworthiness of 0.8 against the space it was computed
+# from. What does that say?
 #
+# - **a)** 80 % of the cells are placed in the cluster of their true type.
+# - **b)** Its neighbourhoods are mostly but not fully real: some of a cell's neighbours in the
+#   picture are not near it in the original space. It says nothing about the distances
+#   between clusters.
+# - **c)** The embedding keeps 80 % of the variance of the original space.
+# - **d)** Distances between clusters in the picture are 80 % of the true distances.
+#
+# Set `answer_trust` to the letter of your answer, as a string such as "a".
+
+# %% tags=["answer"] grade_id="q_trustworthiness"
+### BEGIN SOLUTION
+answer_trust = "b"
+### END SOLUTION
+
+# %% tags=["check"] grade_id="q_trustworthiness_check" points=1
+check("q_trustworthiness")
+
+
+# %% [markdown]
 # ## 6 · Extension (full mode): a count-aware autoencoder
 #
 # The decoder now outputs, for each cell, the **share** of its UMIs that each gene gets
@@ -852,6 +921,30 @@ if big is not None:
         ax.scatter(*sample_umap.T, c=sample_log[:, column], s=1, cmap="viridis")
         ax.set(title=f"{gene}: UMAP of 4,000 sampled cells", xticks=[], yticks=[])
     plt.show()
+
+# %% [markdown]
+# ## Glossary
+#
+# - **count matrix**: cells × genes, the number of RNA molecules of each gene found in each
+#   cell.
+# - **library size**: a cell's total count; dividing by it removes differences in sequencing
+#   depth.
+# - **log1p**: log(1 + x), which keeps zeros at zero and tames the largest counts.
+# - **highly variable genes**: the genes whose expression varies most between cells, kept for
+#   analysis.
+# - **explained variance ratio**: the share of the total variance along each principal
+#   component.
+# - **UMAP / t-SNE**: 2-D pictures that keep each cell's neighbours close; far distances mean
+#   little.
+# - **autoencoder**: a network that squeezes its input through a small code (the bottleneck)
+#   and rebuilds it.
+# - **minibatch**: the few cells one optimiser step sees.
+# - **early stopping**: keeping the model of the epoch with the lowest validation loss.
+# - **kNN accuracy**: how often a cell's k nearest neighbours vote for its own type, on held-
+#   out cells.
+# - **silhouette**: how much closer a cell is to its own type than to the nearest other type.
+# - **trustworthiness**: whether a cell's neighbours in an embedding are also its neighbours
+#   in the original space.
 
 # %% [markdown]
 # ## What you learned
