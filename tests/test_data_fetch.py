@@ -580,3 +580,24 @@ def test_a_cache_inside_a_mirror_never_writes_there(toyset, data_env, monkeypatc
         after = {p: p.read_bytes() for p in mirror.rglob("*") if p.is_file()}
         assert after == before and not (mirror / "cache").exists()
     assert not toyset.hits
+
+
+def test_missing_shared_folder_on_a_hub_says_to_ask_the_instructor(toyset, data_env, tmp_path,
+                                                                    monkeypatch):
+    """A hub's COURSE_DATA_DIRS folder that is not there: ask the instructor to stage it."""
+    shared = tmp_path / "course-hub" / "data"
+    monkeypatch.setenv("COURSE_DATA_DIRS", str(shared))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("JUPYTERHUB_USER", "attendee1")
+    with pytest.raises(DatasetUnavailable) as caught:
+        fetch("toy", progress=False)
+    text = str(caught.value)
+    assert f"mirror {shared / 'toy' / 'a.bin'}: the folder itself does not exist" in text, text
+    assert (f"ask the instructor to stage it (`course-utils data fetch --all --into {shared}`)"
+            in text), text
+    assert "shared data folder missing" in caught.value.missing["a.bin"]
+    monkeypatch.delenv("JUPYTERHUB_USER")  # off a hub: the fix is one's own
+    with pytest.raises(DatasetUnavailable) as caught:
+        fetch("toy", progress=False)
+    assert "ask the instructor" not in str(caught.value)
+    assert f"create it with `course-utils data fetch --all --into {shared}`" in str(caught.value)
