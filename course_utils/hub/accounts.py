@@ -37,6 +37,7 @@ NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,30}$")
 # folder): hidden for attendees, kept for the instructor.
 INSTRUCTOR_LAB_PLUGINS = ("nbgrader:formgrader", "nbgrader:create-assignment",
                           "nbgrader:course-list")
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 INSTRUCTOR_SERVER_EXTENSIONS = ("nbgrader.server_extensions.formgrader",
                                 "nbgrader.server_extensions.course_list")
 
@@ -140,18 +141,30 @@ def setup_instructor(name: str) -> Path:
                  "c = get_config()  # noqa: F821\n"
                  f"c.CourseDirectory.root = {str(course)!r}\n", entry)
     os.chmod(course, 0o700)
+    _lab_settings(entry, ())
     _write_owned(Path(entry.pw_dir) / ".jupyter" / "nbgrader_config.py",
                  "c = get_config()  # noqa: F821\n"
                  f"c.CourseDirectory.root = {str(course)!r}\n", entry)
     return course
 
 
+def _lab_settings(entry: pwd.struct_passwd, disabled: tuple[str, ...]) -> None:
+    """JupyterLab for a class: a notebook starts its own kernel (no "Select Kernel" dialog
+    when the kernel list loads late on a busy hub), no news pop-up (it would try the
+    network), and the ``disabled`` plugins switched off."""
+    jupyter = Path(entry.pw_dir) / ".jupyter"
+    _write_owned(jupyter / "labconfig" / "page_config.json", json.dumps(
+        {"disabledExtensions": dict.fromkeys((*disabled, NEWS_PLUGIN), True)}, indent=1), entry)
+    _write_owned(jupyter / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+                 / "tracker.jupyterlab-settings",
+                 json.dumps({"autoStartDefaultKernel": True}, indent=1), entry)
+
+
 def setup_attendee(name: str) -> None:
     """An attendee's account, with nbgrader's instructor-only panels switched off."""
     entry = ensure_user(name)
     jupyter = Path(entry.pw_dir) / ".jupyter"
-    _write_owned(jupyter / "labconfig" / "page_config.json", json.dumps(
-        {"disabledExtensions": dict.fromkeys(INSTRUCTOR_LAB_PLUGINS, True)}, indent=1), entry)
+    _lab_settings(entry, INSTRUCTOR_LAB_PLUGINS)
     _write_owned(jupyter / "jupyter_server_config.json", json.dumps(
         {"ServerApp": {"jpserver_extensions": dict.fromkeys(INSTRUCTOR_SERVER_EXTENSIONS,
                                                             False)}}, indent=1), entry)

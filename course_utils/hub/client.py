@@ -147,19 +147,36 @@ class Reply:
 class KernelSession:
     """One kernel of a user's server, driven over its websocket (Jupyter messaging, JSON)."""
 
+    # jupyter_server pings every 30 s and drops a websocket whose pongs stop; websocket-client
+    # answers pings only while it reads, so a session idle for longer connects again first
+    # (the kernel and its state live on in the server).
+    IDLE_RECONNECT_S = 20.0
+
     def __init__(self, client: HubClient, kernel_id: str, url: str) -> None:
+        self.client, self.kernel_id, self.url = client, kernel_id, url
+        self.session = uuid.uuid4().hex
+        self.ws = None
+        self.used = 0.0
+        self._connect()
+
+    def _connect(self) -> None:
         import websocket
 
-        self.client, self.kernel_id = client, kernel_id
-        self.session = uuid.uuid4().hex
-        self.ws = websocket.create_connection(url, header=[f"Authorization: token "
-                                                           f"{client.token}"],
-                                              timeout=HTTP_TIMEOUT_S)
+        if self.ws is not None:
+            self.ws.close()
+        self.ws = websocket.create_connection(
+            self.url, header=[f"Authorization: token {self.client.token}"],
+            timeout=HTTP_TIMEOUT_S)
+        self.used = time.monotonic()
 
     def execute(self, code: str, timeout_s: float = 300.0) -> Reply:
         """Run ``code``; wait for its reply and for the kernel to be idle again."""
-        import websocket
+        return self.wait(self.submit(code), timeout_s, code)
 
+    def submit(self, code: str) -> str:
+        """Send ``code`` to run and return at once; the request's id, for :meth:`wait`."""
+        if time.monotonic() - self.used > self.IDLE_RECONNECT_S or not self.ws.connected:
+            self._connect()
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "username": self.client.user, "session": self.session,
@@ -168,6 +185,12 @@ class KernelSession:
             "content": {"code": code, "silent": False, "store_history": True,
                         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
         }))
+        return msg_id
+
+    def wait(self, msg_id: str, timeout_s: float = 300.0, code: str = "") -> Reply:
+        """The reply to request ``msg_id``, once the kernel is idle again after it."""
+        import websocket
+
         deadline = time.monotonic() + timeout_s
         texts: list[str] = []
         reply: dict | None = None
@@ -178,9 +201,14 @@ class KernelSession:
                 raise TimeoutError(f"no reply within {timeout_s:.0f} s to:\n{code[:300]}")
             self.ws.settimeout(left)
             try:
-                msg = json.loads(self.ws.recv())
+                raw = self.ws.recv()
             except websocket.WebSocketTimeoutException:
                 continue
+            self.used = time.monotonic()
+            if not raw:
+                raise HubError(f"the websocket of kernel {self.kernel_id} of "
+                               f"{self.client.user} closed while waiting for a reply")
+            msg = json.loads(raw)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]

@@ -141,6 +141,19 @@ class Cgroups:
         except OSError as exc:
             raise LimitsUnavailable(f"cgroup {exc.filename}: {exc.strerror or exc}") from exc
 
+    def existing(self, user: str) -> UserCgroups | None:
+        """The user's cgroups when they exist now (for reading their peak), else None."""
+        try:
+            version = self.version()
+            if version == "v1":
+                folders = [self._base(self.fs / c, self._own(c)) / self.group / user
+                           for c in ("memory", "cpu")]
+            else:
+                folders = [self._base(self.fs, self._own("")) / self.group / user]
+        except (LimitsUnavailable, OSError):
+            return None
+        return UserCgroups(version, folders) if all(f.is_dir() for f in folders) else None
+
     def _own(self, controller: str) -> str:
         """The hub's own cgroup path in ``controller``'s hierarchy ("" for v2's line)."""
         for line in self.self_cgroup.read_text().splitlines():

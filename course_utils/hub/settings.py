@@ -54,6 +54,7 @@ class HubSettings:
     cpu_limit: float = field(default_factory=lambda: float(_env("COURSE_HUB_CPU_LIMIT", "1")))
     cull_idle_s: int = field(default_factory=lambda: int(_env("COURSE_HUB_CULL_IDLE_S", "3600")))
     mode: str = field(default_factory=lambda: _env("COURSE_MODE", "quick"))
+    cgroup: str = field(default_factory=lambda: _env("COURSE_HUB_CGROUP", "course-hub"))
     venv: Path = field(default_factory=lambda: Path(sys.prefix))
 
     state = _Below("state")

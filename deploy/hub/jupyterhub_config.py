@@ -25,6 +25,7 @@ Run as root from the course's virtual environment (its Python imports course_uti
 import os
 import sys
 
+from course_utils.hub.preflight import problems, proxy_command
 from course_utils.hub.settings import ClassList, HubSettings
 from course_utils.hub.spawner import CourseSpawner
 
@@ -32,6 +33,8 @@ c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 hub = HubSettings()
 people = ClassList.read(hub.class_file)
 bin_dir = hub.venv / "bin"
+if problems(hub):
+    sys.exit("The class hub can't start:\n- " + "\n- ".join(problems(hub)))
 
 # Where it listens and keeps its state; the hub's own API and the proxy's stay on loopback.
 c.JupyterHub.ip = hub.ip
@@ -40,8 +43,7 @@ c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.db_url = f"sqlite:///{hub.state / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(hub.state / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(hub.state / "jupyterhub.pid")
-proxy = bin_dir / "configurable-http-proxy"
-c.ConfigurableHTTPProxy.command = [str(proxy) if proxy.exists() else "configurable-http-proxy"]
+c.ConfigurableHTTPProxy.command = [proxy_command(hub)]
 c.ConfigurableHTTPProxy.pid_file = str(hub.state / "proxy.pid")
 
 # Who may log in: the class list's Linux accounts, checked by PAM.
@@ -54,6 +56,7 @@ c.Authenticator.admin_users = {people.instructor}
 c.JupyterHub.spawner_class = CourseSpawner
 c.Spawner.cmd = [str(bin_dir / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
+c.CourseSpawner.cgroup_group = hub.cgroup  # COURSE_HUB_CGROUP: one folder per hub
 c.Spawner.mem_limit = hub.mem_limit
 c.Spawner.cpu_limit = hub.cpu_limit
 c.Spawner.start_timeout = 120
@@ -64,6 +67,8 @@ c.Spawner.environment = {
     "COURSE_MODE": hub.mode,
     "JUPYTER_CONFIG_PATH": str(hub.jupyter_config),
 }
+if os.environ.get("COURSE_OFFLINE"):  # `COURSE_OFFLINE=1 make hub`: kernels never download
+    c.Spawner.environment["COURSE_OFFLINE"] = os.environ["COURSE_OFFLINE"]
 
 # Idle servers stop; the culler is a hub service with only the scopes it needs.
 c.JupyterHub.services = [{
