@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from data_fixtures import world_dir
 
 from course_utils.hub.accounts import read_class_list
 from course_utils.hub.exchange import check_exchange, nbgrader_settings
@@ -166,3 +167,24 @@ def test_settings_and_class_file_round_trip(tmp_path, monkeypatch):
         ClassList.read(settings.class_file)
     ClassList("prof", ("ada", "alan")).write(settings.class_file)
     assert ClassList.read(settings.class_file).everyone == ("prof", "ada", "alan")
+
+
+def test_preflight_names_the_folder_that_hides_the_python():
+    from course_utils.hub import preflight
+
+    with world_dir() as world:
+        private = world / "root-home"
+        python = private / "pyenv" / "bin" / "python3"
+        python.parent.mkdir(parents=True)
+        python.write_text("")
+        private.chmod(0o700)
+        assert preflight.closed_folders(python) == [private]
+        venv = world / "venv"
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").symlink_to(python)
+        found = preflight.problems(HubSettings(root=world, venv=venv))
+        assert any(f"{private} is closed to other users (mode 0700)" in p
+                   and f"chmod o+x {private}" in p for p in found), found
+        assert any("jupyterhub-singleuser is missing" in p for p in found), found
+        private.chmod(0o755)
+        assert preflight.closed_folders(python) == []
