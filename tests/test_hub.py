@@ -13,8 +13,12 @@ tests follow a class in order:
    ``course-utils grade`` and nbgrader's own ``autograde``/``export``, releases feedback, and
    the attendees fetch it;
 4. attendees can't read each other's homes or the course folder, nor write the shared data;
-5. faults: a killed server keeps the saved work, an unreadable shared folder tells the
-   attendee to ask the instructor, a closed exchange is caught by ``course-utils doctor``.
+5. faults: a killed server keeps the saved work and leaves no kernel behind, a kernel over
+   its memory limit dies alone, an unreadable or missing shared folder tells the attendee to
+   ask the instructor, a closed exchange is caught by ``course-utils doctor``.
+
+Attendees fetch, submit and fetch feedback through their server's Assignment List API (what
+its buttons call), one of them with ``nbgrader submit`` from a kernel, as from a terminal.
 
 Skips (with the reason) when this machine can't host users: not root, no useradd, no
 configurable-http-proxy (scripts/install_hub.sh), a venv other users can't run, no data to
@@ -128,6 +132,23 @@ def _shell(room: Classroom, user: str, *argv: str, timeout: float = 180) -> str:
     return reply.text
 
 
+def _assignment_list(room: Classroom, user: str, action: str = "",
+                     name: str = "") -> set[tuple[str, str]]:
+    """(assignment, status) pairs of ``user``'s Assignment List, after ``action`` (fetch,
+    submit, fetch_feedback) on ``name``: the server API its buttons call."""
+    course = {"course_id": room.settings.course_id}
+    client = room.client(user)
+    if action:
+        answer = client.server("POST", f"/assignments/{action}",
+                               data={**course, "assignment_id": name})
+    else:
+        answer = client.server("GET", "/assignments", params=course)
+    assert answer.status_code == 200, answer.text[:500]
+    body = answer.json()
+    assert body["success"], f"{action or 'list'} {name} as {user}: {body['value']}"
+    return {(item["assignment_id"], item["status"]) for item in body["value"]}
+
+
 def _solution_source(grade_id: str, notebook: str = GRADED) -> str:
     """The solution's code for one answer cell, as a student would type it (no markers)."""
     solution = nbformat.read(SOLUTIONS / f"{notebook}.ipynb", as_version=4)
@@ -146,6 +167,16 @@ def test_instructor_released_notebooks_01_and_02(room: Classroom) -> None:
         released = outbound / name / f"{name}.ipynb"
         assert released.is_file(), sorted(outbound.rglob("*"))
         assert "BEGIN SOLUTION" not in released.read_text(), "the release shows the solution"
+    attendee = _attendee(room, 2)  # logged in and started by the fixture
+    assert {(name, "released") for name in RELEASED} <= _assignment_list(room, attendee)
+    assert room.client(attendee).server("GET", "/formgrader/api/assignments").status_code == 404
+    instructor = room.client(room.people.instructor)
+    instructor.start_server()
+    graders = instructor.server("GET", "/formgrader/api/assignments")
+    assert graders.status_code == 200, graders.text[:500]
+    assert {a["name"]: a["status"] for a in graders.json()} == dict.fromkeys(RELEASED,
+                                                                            "released")
+    instructor.stop_server()
 
 
 def test_browser_attendee_answers_an_exercise_in_jupyterlab(room: Classroom) -> None:
@@ -165,7 +196,7 @@ def test_browser_attendee_answers_an_exercise_in_jupyterlab(room: Classroom) -> 
             page.fill("#password_input", room.passwords[user])
             page.click("#login_submit")
             page.wait_for_url(f"**/user/{user}/lab**", timeout=LAB_START_S * 1000)
-            _shell(room, user, "nbgrader", "fetch_assignment", GRADED)
+            assert (GRADED, "fetched") in _assignment_list(room, user, "fetch", GRADED)
             page.goto(f"{room.url}/user/{user}/lab/tree/{GRADED}/{GRADED}.ipynb")
             sync_api.expect(page.locator(KERNEL_IDLE)).to_be_visible(timeout=LAB_START_S * 1000)
             cells = page.locator(".jp-Notebook .jp-CodeCell")
@@ -200,10 +231,10 @@ def test_browser_attendee_answers_an_exercise_in_jupyterlab(room: Classroom) -> 
 
 
 def _save_as_attendee(room: Classroom, user: str, change) -> None:
-    """Fetch 01 and 02 from the user's kernel, edit 01 through the contents API, save it."""
+    """Fetch 01 and 02 (Assignment List), edit 01 through the contents API, save it."""
     for name in RELEASED:
         if not (Path(os.path.expanduser(f"~{user}")) / name).is_dir():
-            _shell(room, user, "nbgrader", "fetch_assignment", name)
+            assert (name, "fetched") in _assignment_list(room, user, "fetch", name)
     path = f"{GRADED}/{GRADED}.ipynb"
     client = room.client(user)
     notebook = nbformat.from_dict(client.read_notebook(path))
@@ -231,8 +262,9 @@ def test_attendees_save_and_submit(room: Classroom) -> None:
         _save_as_attendee(room, one, _answer_one)
     _save_as_attendee(room, two, lambda nb: None)
     _save_as_attendee(room, three, _break)
-    for user in (one, two, three):
-        _shell(room, user, "nbgrader", "submit", GRADED)
+    for user in (one, two):  # from the Assignment List ...
+        assert (GRADED, "submitted") in _assignment_list(room, user, "submit", GRADED)
+    _shell(room, three, "nbgrader", "submit", GRADED)  # ... or from a terminal
     inbound = room.settings.exchange / room.settings.course_id / "inbound"
     assert {p.name.split("+")[0] for p in inbound.iterdir()} == {one, two, three}
 
@@ -285,7 +317,7 @@ def test_instructor_collects_grades_and_releases_feedback(room: Classroom) -> No
     assert float(exported[two]["raw_score"]) == 0 and float(exported[three]["raw_score"]) == 0
     _timed(room, timings, "generate_feedback", ["nbgrader", "generate_feedback", GRADED])
     _timed(room, timings, "release_feedback", ["nbgrader", "release_feedback", GRADED])
-    _shell(room, one, "nbgrader", "fetch_feedback", GRADED)
+    _assignment_list(room, one, "fetch_feedback", GRADED)
     pages = list((Path(os.path.expanduser(f"~{one}")) / GRADED / "feedback").rglob("*.html"))
     assert pages, "no feedback fetched"
     assert f"{EXERCISE}_check" in pages[0].read_text() or "assign_clusters" in pages[0].read_text()
@@ -357,6 +389,39 @@ def test_killed_server_keeps_saved_work_after_respawn(room: Classroom) -> None:
     orphans = [p for p in kernel_pids if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert not orphans, f"the killed server's processes live on: {orphans}"
     assert seconds < 120
+
+
+def test_memory_limit_stops_the_kernel_not_the_server(room: Classroom) -> None:
+    """Over its cgroup's memory limit, an attendee's kernel is killed; their server and
+    everyone else's go on. (The limit is lowered to 300 MB above the current use for this.)"""
+    user, other = _attendee(room, 3), _attendee(room, 2)
+    client = room.client(user)
+    if not client.server_state().get("ready"):
+        client.start_server()
+    found = Cgroups(room.settings.cgroup).existing(user)
+    if found is None:
+        pytest.skip(f"no cgroups for {user}: the hub log says why limits are not enforced")
+    limit_name, usage_name = {"v1": ("memory.limit_in_bytes", "memory.usage_in_bytes"),
+                              "v2": ("memory.max", "memory.current")}[found.version]
+    memory = next(f for f in found.folders if (f / limit_name).exists())
+    kernel = client.kernel()
+    pid = int(kernel.execute("import os\nprint(os.getpid())").text.split()[-1])
+    assert psutil.Process(pid).username() == user and pid in found.pids()
+    original = (memory / limit_name).read_text().strip()
+    usage = int((memory / usage_name).read_text())
+    (memory / limit_name).write_text(str(usage + 300 * 2**20))
+    try:
+        kernel.submit("import numpy as np\nhog = np.ones(2**27)  # 1 GiB: over the limit")
+        deadline = time.monotonic() + 60
+        while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the kernel outlived its memory limit"
+            time.sleep(0.2)
+    finally:
+        (memory / limit_name).write_text(original)
+        with suppress(Exception):  # its websocket may be gone with it
+            kernel.close()
+    assert client.server("GET", "/api/status").status_code == 200, "the server died too"
+    assert room.client(other).server("GET", "/api/status").status_code == 200
 
 
 def test_unreadable_shared_data_tells_the_attendee_to_ask_the_instructor(
