@@ -167,6 +167,10 @@ def test_instructor_released_notebooks_01_and_02(room: Classroom) -> None:
         released = outbound / name / f"{name}.ipynb"
         assert released.is_file(), sorted(outbound.rglob("*"))
         assert "BEGIN SOLUTION" not in released.read_text(), "the release shows the solution"
+    deadline = time.monotonic() + 60  # the culler runs, with the scopes it needs
+    while "200 GET /hub/api/users?state=[secret] (idle-culler@" not in room.log_tail(10**6):
+        assert time.monotonic() < deadline, "the idle culler never listed the users"
+        time.sleep(1)
     attendee = _attendee(room, 2)  # logged in and started by the fixture
     assert {(name, "released") for name in RELEASED} <= _assignment_list(room, attendee)
     assert room.client(attendee).server("GET", "/formgrader/api/assignments").status_code == 404

@@ -75,10 +75,23 @@ class HubClient:
         return self.api("GET", f"/users/{quote(self.user)}").json().get("servers", {}).get("", {})
 
     def start_server(self, timeout_s: float = 120.0) -> float:
-        """Start the user's server and wait until it answers; returns the seconds it took."""
+        """Start the user's server and wait until it answers; returns the seconds it took.
+
+        A server that died (killed, out of memory) may still count as running until the hub
+        next polls it: while the hub says "already running" and the server does not answer,
+        this asks again, as an attendee pressing *Start* again would.
+        """
         started = time.monotonic()
-        self.api("POST", f"/users/{quote(self.user)}/server")
         deadline = started + timeout_s
+        while True:
+            answer = requests.post(f"{self.base}/hub/api/users/{quote(self.user)}/server",
+                                   headers=self.headers, timeout=HTTP_TIMEOUT_S)
+            if answer.status_code != 400 or "already running" not in answer.text:
+                _check(answer, f"start the server of {self.user}")
+                break
+            if self._answers() or time.monotonic() > deadline:
+                raise HubError(f"start the server of {self.user}: {answer.text[:300]}")
+            time.sleep(2)
         while time.monotonic() < deadline:
             state = self.server_state()
             if state.get("ready"):
@@ -89,15 +102,17 @@ class HubClient:
             time.sleep(0.5)
         raise HubError(f"the server of {self.user} was not ready within {timeout_s:.0f} s")
 
+    def _answers(self) -> bool:
+        """True when the user's server answers through the proxy now."""
+        try:
+            return self.server("GET", "/api/status").status_code == 200
+        except requests.RequestException:
+            return False
+
     def wait_for_server(self, timeout_s: float) -> None:
         """Wait until the user's server itself answers through the proxy."""
         deadline = time.monotonic() + max(timeout_s, 1.0)
-        while True:
-            try:
-                if self.server("GET", "/api/status").status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
+        while not self._answers():
             if time.monotonic() > deadline:
                 raise HubError(f"the server of {self.user} does not answer")
             time.sleep(0.3)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from .accounts import add_class, course_folder, remove_user, set_passwords
+from .accounts import course_folder, remove_user
 from .client import HubClient
 from .preflight import problems
 from .settings import ClassList, HubSettings
@@ -114,6 +114,25 @@ class Classroom:
             return "(no hub log)"
 
 
+def _add_accounts(settings: HubSettings, people: ClassList) -> dict[str, str]:
+    """The class's accounts, made with the documented script (``accounts add`` with a class
+    list and ``--passwords``); returns the passwords it handed out."""
+    class_list = settings.root / "class.txt"
+    class_list.write_text("# the rehearsal's class\n" + "\n".join(people.attendees) + "\n")
+    passwords = settings.root / "passwords.txt"
+    done = subprocess.run([sys.executable, "-m", "course_utils.hub.accounts", "add",
+                           "--instructor", people.instructor, str(class_list),
+                           "--passwords", str(passwords)],
+                          env={**os.environ, "COURSE_HUB_ROOT": str(settings.root)},
+                          capture_output=True, text=True, timeout=COMMAND_S, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"accounts add failed ({done.returncode}): {done.stderr.strip()}")
+    try:
+        return dict(line.split(" ", 1) for line in passwords.read_text().splitlines())
+    finally:
+        passwords.unlink()
+
+
 def stage_data(settings: HubSettings, names: Sequence[str]) -> str:
     """``course-utils data fetch NAMES --into <shared data>`` as root.
 
@@ -190,8 +209,7 @@ def classroom(attendees: int, datasets: Sequence[str] = (), mem_limit: str = "6G
         found = problems(settings, accounts=True)
         if found:
             raise HubUnavailable("; ".join(found))
-        add_class(settings, people)
-        room.passwords = set_passwords(list(people.everyone))
+        room.passwords = _add_accounts(settings, people)
         room.staging_note = stage_data(settings, datasets)
         _start_hub(room, env)
         yield room

@@ -11,6 +11,7 @@ spawn what is not enforced and why. Imported by ``deploy/hub/jupyterhub_config.p
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
@@ -62,23 +63,23 @@ class CourseSpawner(LocalProcessSpawner):
     async def stop(self, now: bool = False) -> None:
         """Stop the server, then kill what is left in its cgroups and remove them."""
         await super().stop(now=now)
-        self.remove_cgroups()
+        await self.remove_cgroups()
 
     async def poll(self):
         """As LocalProcessSpawner; a server found dead also loses what it left behind."""
         status = await super().poll()
         if status is not None:
-            self.remove_cgroups()
+            await self.remove_cgroups()
         return status
 
-    def remove_cgroups(self) -> None:
-        """Kill the processes left in the user's cgroups and remove the cgroups."""
+    async def remove_cgroups(self) -> None:
+        """Kill the processes left in the user's cgroups and remove the cgroups (in a thread:
+        removing waits for the killed processes, and the hub's event loop serves everyone)."""
         cgroups = self._cgroups
         if cgroups is None:
             return
-        left = cgroups.remove()
+        self._cgroups = None
+        left = await asyncio.to_thread(cgroups.remove)
         if left:
             self.log.warning("cgroups of %s still busy, not removed: %s", self.user.name,
                              ", ".join(map(str, left)))
-        else:
-            self._cgroups = None

@@ -60,6 +60,7 @@ c.CourseSpawner.cgroup_group = hub.cgroup  # COURSE_HUB_CGROUP: one folder per h
 c.Spawner.mem_limit = hub.mem_limit
 c.Spawner.cpu_limit = hub.cpu_limit
 c.Spawner.start_timeout = 120
+c.Spawner.poll_interval = 10  # a server that died is noticed (and cleaned up) within 10 s
 c.Spawner.http_timeout = 120
 c.Spawner.environment = {
     "PATH": os.pathsep.join([str(bin_dir), "/usr/local/bin", "/usr/bin", "/bin"]),
