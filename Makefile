@@ -9,7 +9,7 @@ PORT ?= 8888
 PYTEST_ARGS ?=
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test test-fast lint notebooks bench doctor constraints clean
+.PHONY: lab test test-fast lint notebooks bench doctor hub constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(CONSTRAINTS) scripts/install_
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed scripts/install_browser.sh scripts/install_sandbox.sh \
-		scripts/apt_install.sh
+		scripts/install_hub.sh scripts/apt_install.sh
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	bash scripts/install_browser.sh
 	bash scripts/install_sandbox.sh
+	bash scripts/install_hub.sh $(VENV)
+	touch $@
+
+$(VENV)/.installed-hub: $(VENV)/.installed scripts/install_hub.sh scripts/apt_install.sh
+	bash scripts/install_hub.sh $(VENV)
 	touch $@
 
 lab: $(VENV)/.installed  ## install if needed, then start JupyterLab on notebooks/
@@ -50,6 +55,16 @@ bench: $(VENV)/.installed  ## time every notebook in quick mode
 
 doctor: $(VENV)/.installed
 	$(BIN)/course-utils doctor
+
+HUB_ROOT ?= /srv/course-hub
+hub: $(VENV)/.installed-hub  ## start the one-machine class hub (as root; deploy/README.md)
+	@test -x $(BIN)/configurable-http-proxy || { echo "configurable-http-proxy is missing:" \
+		"run bash scripts/install_hub.sh $(VENV) where npm can reach its registry" >&2; exit 1; }
+	@test -f $(HUB_ROOT)/class.json || { echo "no class yet: sudo $(BIN)/python -m" \
+		"course_utils.hub.accounts add --instructor NAME class.txt (deploy/README.md)" >&2; exit 1; }
+	JUPYTER_CONFIG_PATH=$(HUB_ROOT)/jupyter COURSE_DATA_DIRS=$(HUB_ROOT)/data \
+		$(BIN)/course-utils doctor || true
+	COURSE_HUB_ROOT=$(HUB_ROOT) $(BIN)/jupyterhub -f deploy/hub/jupyterhub_config.py
 
 constraints: ## re-pin every package from a fresh environment (maintainers)
 	rm -rf .venv-pin && $(PYTHON) -m venv .venv-pin

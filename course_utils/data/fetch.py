@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the manifest (pydantic) loads on first use, keeping this im
     from .manifest import DataFile, Dataset
 
 LOCK_TIMEOUT_S = 1800  # a large download by another kernel may take a while
+HUB_USER_ENV = "JUPYTERHUB_USER"  # set in every server (and kernel) JupyterHub starts
 
 __all__ = ["DatasetUnavailable", "IncompleteDataset", "announce", "dataset_dir", "fetch",
            "library_files", "root_of", "sources", "temporaries"]
@@ -162,7 +163,8 @@ def _unusable(path: Path) -> str | None:
     return None
 
 
-_HERE = {"corrupt": "corrupt copy in a mirror", "stale": "damaged cached copy (deleted)",
+_HERE = {"nomirror": "shared data folder missing", "corrupt": "corrupt copy in a mirror",
+         "stale": "damaged cached copy (deleted)",
          "unreadable": "a copy here may not be read (permissions)",
          "bundled": "missing from the course package"}
 _THERE = {"offline": "not downloaded (COURSE_OFFLINE=1)", "network": "download failed (no network)",
@@ -205,6 +207,7 @@ class _Getter:
         self.stamps = Stamps(dataset.name)
         self.misses: list[_Miss] = []  # files still missing, for the error's causes
         self.unreadable: list[Path] = []  # folders holding copies we may not read
+        self.absent: list[Path] = []  # COURSE_DATA_DIRS folders that do not exist
         self.tidied = False
 
     def find(self, entry: DataFile) -> Path | _Miss:
@@ -227,6 +230,10 @@ class _Getter:
                 except OSError as exc:
                     why = f"not readable ({exc.strerror or exc})"
             if why is not None:
+                if source.kind == "mirror" and not os.path.lexists(source.root):
+                    why = "the folder itself does not exist"
+                    problems.add("nomirror")
+                    self.absent.append(source.root)
                 tried.append(f"{source.kind} {path}: {why}")
                 if why.startswith("not readable"):
                     problems.add("unreadable")
@@ -368,21 +375,34 @@ class _Getter:
         each file still missing."""
         return DatasetUnavailable(
             self.dataset.name, what, tried,
-            _fixes(self.dataset.name, problems, self.write, self.unreadable),
+            _fixes(self.dataset.name, problems, self.write, self.unreadable, self.absent),
             {miss.entry.path: miss.cause for miss in self.misses})
 
 
-def _fixes(name: str, problems: set[str], write: Source, unreadable: list[Path]) -> str:
-    """What to do, for each kind of problem met (most specific first)."""
+def on_hub() -> bool:
+    """True in a JupyterHub user's server (its kernels inherit ``JUPYTERHUB_USER``)."""
+    return bool(os.environ.get(HUB_USER_ENV, "").strip())
+
+
+def _fixes(name: str, problems: set[str], write: Source, unreadable: list[Path],
+           absent: list[Path] = ()) -> str:
+    """What to do, for each kind of problem met (most specific first). On a hub the shared
+    folders are the instructor's: the fix is to ask them, with the command they need."""
     folder = "the --into folder" if write.kind == "staging" else "COURSE_CACHE_DIR"
     stage = (f"stage it on a machine with network (`course-utils data fetch {name} --into DIR`) "
              "and add DIR to COURSE_DATA_DIRS")
     closed = list(dict.fromkeys(str(root) for root in unreadable)) or ["the data folder"]
+    missing = list(dict.fromkeys(str(root) for root in absent)) or ["the data folder"]
+    owner = "the instructor" if on_hub() else "its owner (on a hub, the instructor)"
     texts = {
         "bundled": "this file ships inside the course package: reinstall it (pip install -e .).",
-        "unreadable": f"{', '.join(closed)} holds a copy you may not read: ask its owner (on "
-                      "a hub, the instructor) to make it readable by everyone "
-                      f"(`chmod -R a+rX {closed[0]}`).",
+        "nomirror": f"the shared data folder {', '.join(missing)} (COURSE_DATA_DIRS) does not "
+                    + (f"exist: ask the instructor to stage it (`course-utils data fetch --all "
+                       f"--into {missing[0]}`)." if on_hub() else
+                       f"exist: create it with `course-utils data fetch --all --into "
+                       f"{missing[0]}` or fix COURSE_DATA_DIRS."),
+        "unreadable": f"{', '.join(closed)} holds a copy you may not read: ask {owner} to make "
+                      f"it readable by everyone (`chmod -R a+rX {closed[0]}`).",
         "corrupt": "a mirror holds a damaged copy: replace it (`course-utils data fetch "
                    f"{name} --into <that folder>` on a machine with network) or drop that "
                    "folder from COURSE_DATA_DIRS.",

@@ -56,11 +56,19 @@ def places(bundled: bool) -> list[Source]:
 
 
 def first_present(dataset: Dataset, relpath: str, bundled: bool) -> tuple[Source, Path] | None:
-    """The first place (in fetch order) that holds ``relpath``, or None."""
+    """The first place (in fetch order) that holds ``relpath``, or None.
+
+    A place whose folders this user may not enter holds nothing here (``is_file`` raises
+    PermissionError there, e.g. a hub's shared folder made with a private umask); fetching
+    then says which folder is closed and whom to ask.
+    """
     for source in places(bundled):
         path = source.path(dataset.name, relpath)
-        if path.is_file():
-            return source, path
+        try:
+            if path.is_file():
+                return source, path
+        except OSError:
+            continue
     return None
 
 
