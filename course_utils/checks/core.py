@@ -238,7 +238,8 @@ def judge(spec: CheckSpec, namespace: Mapping) -> tuple[bool, str]:
         stubs = [p for p, v in values.items() if _unanswered(v)]
         if stubs:
             names = ", ".join(f"`{p}`" for p in stubs)
-            return False, (f"{names} is still `...`: the exercise is not answered yet. "
+            verb = "is" if len(stubs) == 1 else "are"
+            return False, (f"{names} {verb} still `...`: the exercise is not answered yet. "
                            "Replace the `...` in the exercise cell with your code, run it, "
                            "then this check.")
         if (used := answered_by_reference(spec, values)) is not None:
