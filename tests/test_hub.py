@@ -21,9 +21,12 @@ Attendees fetch, submit and fetch feedback through their server's Assignment Lis
 its buttons call), one of them with ``nbgrader submit`` from a kernel, as from a terminal.
 
 Skips (with the reason) when this machine can't host users: not root, no useradd, no
-configurable-http-proxy (scripts/install_hub.sh), a venv other users can't run, no data to
-stage; the browser part also needs Chromium. The hub log and a screenshot go to
-``artifacts/hub/``.
+configurable-http-proxy (scripts/install_hub.sh), no data to stage; the browser part also needs
+Chromium. Where the venv's Python lies under a folder closed to other users (pyenv in
+``/root``, as on the development machines), the module lets others pass through those folders
+(``o+x``: no listing, no reading) while it runs and puts their modes back afterwards; a real
+hub should have its venv outside a private home (deploy/README.md). The hub log and a
+screenshot go to ``artifacts/hub/``.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import nbformat
@@ -50,7 +54,9 @@ from course_utils.grading.mistakes import answer_cells
 from course_utils.hub.accounts import course_folder
 from course_utils.hub.client import HubClient, KernelSession
 from course_utils.hub.limits import Cgroups
+from course_utils.hub.preflight import closed_folders
 from course_utils.hub.rehearsal import Classroom, HubUnavailable, classroom
+from course_utils.hub.settings import HubSettings
 
 pytestmark = pytest.mark.hub
 
@@ -65,11 +71,26 @@ CELL_OUTPUT_S = 240
 GRADE_S = 420
 
 
+@contextmanager
+def _passable_by_attendees(path: Path) -> Iterator[None]:
+    """As root: let other users pass through the folders above ``path`` for a while."""
+    closed = closed_folders(path) if os.geteuid() == 0 else []
+    modes = {folder: folder.stat().st_mode for folder in closed}
+    try:
+        for folder, mode in modes.items():
+            os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+        yield
+    finally:
+        for folder, mode in modes.items():
+            os.chmod(folder, stat.S_IMODE(mode))
+
+
 @pytest.fixture(scope="module")
 def room() -> Iterator[Classroom]:
     """The running hub with its class; the instructor has released 01 and 02."""
     try:
-        with classroom(3, datasets=["bbbc039"], keep_log=ARTIFACTS / "hub.log") as room:
+        with (_passable_by_attendees(HubSettings().venv / "bin" / "python"),
+              classroom(3, datasets=["bbbc039"], keep_log=ARTIFACTS / "hub.log") as room):
             _release(room)
             with ThreadPoolExecutor(2) as pool:  # attendees 2 and 3 log in at once
                 list(pool.map(_log_in_and_spawn, [room] * 2, room.people.attendees[1:]))
