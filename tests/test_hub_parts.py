@@ -4,6 +4,7 @@ check, the class list and the settings. (The rehearsal with a real hub is tests/
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,20 @@ def test_v1_limits_are_written_below_the_hubs_own_cgroup(tmp_path):
     assert made.version == "v1"
     (memory / "memory.max_usage_in_bytes").write_text("12345\n")
     assert made.peak_memory() == 12345
+
+
+def test_group_folders_go_once_empty(tmp_path):
+    fs = tmp_path / "cg"
+    cgroups = Cgroups("hubtest", fs, _v1_tree(fs))
+    made = cgroups.for_user("ada", Limits(GIB, 1))
+    assert cgroups.existing("ada") == made
+    cgroups.remove_group()  # a user's cgroup is still there: kept
+    assert all(f.parent.is_dir() for f in made.folders)
+    for folder in made.folders:  # (a real cgroup's control files go with rmdir)
+        shutil.rmtree(folder)
+    cgroups.remove_group()
+    assert not any(f.parent.exists() for f in made.folders)
+    assert cgroups.existing("ada") is None
 
 
 def test_v1_join_moves_the_process_into_every_hierarchy(tmp_path):

@@ -24,6 +24,7 @@ import os
 import signal
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,6 +154,19 @@ class Cgroups:
         except (LimitsUnavailable, OSError):
             return None
         return UserCgroups(version, folders) if all(f.is_dir() for f in folders) else None
+
+    def remove_group(self) -> None:
+        """Remove the (empty) group folders once no user's cgroup is left in them."""
+        try:
+            version = self.version()
+        except LimitsUnavailable:
+            return
+        mounts = [("memory", self.fs / "memory"), ("cpu", self.fs / "cpu")] if (
+            version == "v1") else [("", self.fs)]
+        for controller, mount in mounts:
+            folder = self._base(mount, self._own(controller)) / self.group
+            with suppress(OSError):  # not there, or a user's cgroup still in it
+                folder.rmdir()
 
     def _own(self, controller: str) -> str:
         """The hub's own cgroup path in ``controller``'s hierarchy ("" for v2's line)."""

@@ -30,6 +30,7 @@ import requests
 
 from .accounts import course_folder, remove_user
 from .client import HubClient
+from .limits import Cgroups
 from .preflight import problems
 from .settings import ClassList, HubSettings
 
@@ -221,4 +222,5 @@ def classroom(attendees: int, datasets: Sequence[str] = (), mem_limit: str = "6G
         for name in people.everyone:
             with suppress(RuntimeError, subprocess.TimeoutExpired):
                 remove_user(name)
+        Cgroups(settings.cgroup).remove_group()  # the users' own went with their servers
         shutil.rmtree(root, ignore_errors=True)
