@@ -278,7 +278,7 @@ question(NB, "q_seeds", "answer_seeds", 4,
          hint=('Go back to section 2: what does each assign/update step guarantee about the '
                'inertia, and what does it not guarantee about where the run ends? What does '
                'the seed choose?'),
-         why=('Each step only lowers the inertia, so a run ends in a local minimum near its '
+         why=('No step ever raises the inertia, so a run ends in a local minimum near its '
               'start; k-means++ and several starts (n_init) make the bad ones rare.'))
 
 question(NB, "q_pixel_dice", "answer_dice", 4,
