@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -61,23 +62,49 @@ def default_checkpoint_dir() -> Path:
 def checkpoint_path(name: str) -> Path:
     """Where a notebook keeps checkpoint ``name``: ``$COURSE_CHECKPOINT_DIR``, else the cache.
 
-    A folder that can't be written (a read-only shared folder on a hub) falls back to the
-    user cache, and says so, rather than failing when the first epoch ends.
+    A folder that can't be written (a read-only shared folder on a hub, a grading sandbox)
+    falls back to the user cache, then to a private temporary folder, and says so, rather
+    than failing when the first epoch ends.
     """
+    from platformdirs import user_cache_dir
+
     folder = Path(os.environ.get(CHECKPOINT_ENV) or default_checkpoint_dir()).expanduser()
+    private = Path(tempfile.gettempdir()) / f"course-utils-checkpoints-{os.getuid()}"
+    fallbacks = [Path(user_cache_dir("course-utils", appauthor=False)) / "checkpoints", private]
+    usable = next((f for f in [folder, *fallbacks] if _writable(f)
+                   and (f != private or private.stat().st_uid == os.getuid())), None)
+    if usable is None:
+        raise OSError(f"no folder can hold checkpoints: {folder} and {fallbacks} are all "
+                      f"read-only. Set {CHECKPOINT_ENV} to a folder you can write to.")
+    if usable != folder:
+        print(f"Cannot write checkpoints to {folder.resolve()} (read-only?); using {usable}. "
+              f"Set {CHECKPOINT_ENV} to choose another folder.")
+    return usable / f"{name}.pt"
+
+
+def _writable(folder: Path) -> bool:
+    """True when ``folder`` exists or can be made, and a file can be created in it."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test")
-        probe.close()
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test").close()
     except OSError:
-        from platformdirs import user_cache_dir
+        return False
+    return True
 
-        fallback = Path(user_cache_dir("course-utils", appauthor=False)) / "checkpoints"
-        fallback.mkdir(parents=True, exist_ok=True)
-        print(f"Cannot write checkpoints to {folder.resolve()} (read-only?); using {fallback}. "
-              f"Set {CHECKPOINT_ENV} to choose another folder.")
-        folder = fallback
-    return folder / f"{name}.pt"
+
+def save_atomically(state: dict, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then rename it into place."""
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 class Checkpoint:
@@ -88,20 +115,10 @@ class Checkpoint:
 
     def save(self, epoch: int, model, optimizer, scheduler=None, **extra: object) -> None:
         """Write the state after ``epoch`` to a temporary file, then rename it into place."""
-        import torch
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"epoch": epoch, "model": model.state_dict(),
-                 "optimizer": optimizer.state_dict(), "extra": extra,
-                 "scheduler": scheduler.state_dict() if scheduler is not None else None}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(state, tmp)
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_atomically({"epoch": epoch, "model": model.state_dict(),
+                         "optimizer": optimizer.state_dict(), "extra": extra,
+                         "scheduler": scheduler.state_dict() if scheduler is not None else None},
+                        self.path)
 
     def resume(self, model, optimizer, scheduler=None) -> tuple[int, dict]:
         """Load the last checkpoint if any; return (next epoch to run, extra values saved)."""
@@ -144,6 +161,33 @@ def reference_run(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def finished_checkpoint(prefix: str) -> Path | None:
+    """The newest finished run whose checkpoint name starts with ``prefix``, or None.
+
+    Looks in the reference runs (``COURSE_REFERENCE_RUNS``) first, then in this user's
+    checkpoint folder. A run name carries its length as ``_e<epochs>x`` (notebook 04's
+    ``04_unet_quick_c8_e6x150x8``); a checkpoint counts as finished when its last saved epoch
+    is the last of those.
+    """
+    import re
+
+    import torch
+
+    folders = [os.environ.get(REFERENCE_RUNS_ENV),
+               os.environ.get(CHECKPOINT_ENV) or default_checkpoint_dir()]
+    found = [p for folder in folders if folder and Path(folder).expanduser().is_dir()
+             for p in Path(folder).expanduser().glob(f"{prefix}*.pt")]
+    for path in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True):
+        epochs = re.search(r"_e(\d+)x", path.name)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except (RuntimeError, EOFError, OSError):
+            continue
+        if epochs and state.get("epoch") == int(epochs.group(1)) - 1:
+            return path
+    return None
+
+
 def catch_up(checkpoint: Checkpoint, name: str) -> bool:
     """Put the reference run's checkpoint ``name`` where ``checkpoint`` resumes from; say what.
 
@@ -166,3 +210,27 @@ def catch_up(checkpoint: Checkpoint, name: str) -> bool:
     print(f"Catching up: copied the reference run's trained model {source} to "
           f"{checkpoint.path}; the training cell below loads it instead of training.")
     return True
+
+
+def load_or_train(path: str | os.PathLike, model, train: Callable[[], dict]) -> tuple[dict, bool]:
+    """A finished run: load ``model``'s weights and results from ``path``, or train and save.
+
+    For notebooks that train many short runs (a learning curve): each finished run is written
+    to its own file (temporary file, then rename), so a kernel that dies halfway loses only
+    the run it was in. ``train()`` trains ``model`` in place and returns plain results
+    (numbers, lists). Returns (results, True when loaded rather than trained).
+    """
+    import torch
+
+    path = Path(path)
+    if path.exists():
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            model.load_state_dict(state["model"])
+            return state["results"], True
+        except (RuntimeError, KeyError, EOFError, ValueError) as exc:
+            print(f"Saved run {path} does not fit this model ({type(exc).__name__}): training "
+                  "it again.")
+    results = train()
+    save_atomically({"model": model.state_dict(), "results": results}, path)
+    return results, False

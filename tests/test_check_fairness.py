@@ -248,7 +248,7 @@ def test_04_hidden_matching_passes_a_right_answer_for_any_seed(verdict, secret):
 # --- 04/05: hidden checks are marked hidden ---------------------------------------------------
 
 @pytest.mark.parametrize("notebook", ["03_cross_validation", "04_unet_segmentation",
-                                      "05_autoencoder_umap"])
+                                      "05_autoencoder_umap", "06_finetuning"])
 def test_checks_named_hidden_are_registered_hidden(notebook):
     for name, spec in load_checks(notebook).items():
         assert spec.hidden == name.endswith("_hidden"), name
@@ -379,7 +379,8 @@ LITERAL_SEED = r"default_rng\(\d|seed=\d|random_state=\d|manual_seed\(\d"
 
 
 @pytest.mark.parametrize("notebook", ["01_kmeans", "02_svm", "03_cross_validation",
-                                      "04_unet_segmentation", "05_autoencoder_umap"])
+                                      "04_unet_segmentation", "05_autoencoder_umap",
+                                      "06_finetuning"])
 def test_hidden_checks_use_no_literal_seed(notebook):
     """A hidden check's random inputs come from hidden_seed (stored cases name no seed here)."""
     import inspect

@@ -16,7 +16,7 @@ from course_utils.data.errors import ManifestError, UnknownDataset
 from course_utils.data.locations import BUNDLED_DIR
 from course_utils.data.manifest import MANIFEST_FILE, load_manifest
 
-REQUIRED = {"bbbc039", "dsb2018-stardist", "pbmc3k", "pbmc68k", "cellpose-cpsam",
+REQUIRED = {"bbbc039", "dsb2018-stardist", "pbmc3k", "pbmc68k", "cellpose-cpsam", "unet-pretrained",
             "sklearn-digits", "sklearn-breast-cancer", "pbmc68k-reduced", "skimage-images"}
 
 

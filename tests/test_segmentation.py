@@ -265,3 +265,7 @@ def test_checkpoint_path_honours_the_environment_and_unwritable_folders(monkeypa
     path = checkpoint_path("run")
     assert path.parent.is_dir() and tmp_path / "a_file" not in path.parents
     assert "Cannot write checkpoints" in capsys.readouterr().out
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a_file" / "cache"))  # nor this one
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    assert checkpoint_path("run").parent.parent == tmp_path / "tmp"  # a private temporary one
+    assert "Cannot write checkpoints" in capsys.readouterr().out

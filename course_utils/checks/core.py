@@ -41,6 +41,7 @@ MODULE_OF_NOTEBOOK = {  # notebook stem -> module in course_utils.checks
     "03_cross_validation": "cross_validation",
     "04_unet_segmentation": "segmentation",
     "05_autoencoder_umap": "single_cell",
+    "06_finetuning": "finetuning",
 }
 
 

@@ -25,6 +25,8 @@ Loaders (shapes and dtypes):
   read-only from disk (``backed="r"``).
 - ``synthetic_counts(n_cells=2000, n_genes=1000, n_types=5, seed=0) -> AnnData``: generated
   counts (float32 CSR) with ``obs["cell_type"]`` and ``uns["marker_genes"]``.
+- ``load_pretrained_unet(source="synthetic") -> dict``: notebook 06's pretrained U-Net
+  (``state_dict``, ``recipe``, ``final_loss``), shipped in the package.
 - ``cellpose_models_dir() -> Path``: folder with cellpose 4's ``cpsam_v2`` weights (sets
   ``$CELLPOSE_LOCAL_MODELS_PATH``; call it before ``import cellpose``).
 - Library sets, as their libraries give them: ``sklearn.datasets.load_digits`` /
@@ -57,7 +59,7 @@ _EXPORTS = {
     "nuclei_fields": "fallback", "cellpose_models_dir": "cellpose_models",
     "dataset_status": "status", "verify_present": "status", "load_manifest": "manifest",
     "cache_dir": "locations", "mirror_dirs": "locations", "IncompleteDataset": "fetch",
-    "announce": "fetch",
+    "announce": "fetch", "load_pretrained_unet": "pretrained",
 }
 __all__ = ["DatasetUnavailable", "dataset_dir", "fetch", *_EXPORTS]
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 MODULE_OF_NOTEBOOK = {"01_kmeans": "kmeans", "02_svm": "svm",
                       "03_cross_validation": "cross_validation",
                       "04_unet_segmentation": "segmentation",
-                      "05_autoencoder_umap": "single_cell"}
+                      "05_autoencoder_umap": "single_cell", "06_finetuning": "finetuning"}
 MARK = "course_reference"  # the same name as checks.core.REFERENCE_MARK
 
 

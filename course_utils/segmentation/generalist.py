@@ -55,6 +55,31 @@ def run_cellpose(model, images: Sequence[np.ndarray], diameter: float | None = N
     return run
 
 
+def finetune_cellpose(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], device=None,
+                      n_epochs: int = 100, learning_rate: float = 1e-5):
+    """A fresh pretrained Cellpose fine-tuned on ``images`` and their instance ``labels``.
+
+    Uses cellpose's own training loop (``cellpose.train.train_seg``: its augmentation, its
+    flows computed from the labels, its defaults) and returns the model, ready for
+    :func:`run_cellpose`. Raises RuntimeError, saying why, when the pretrained weights can't
+    be had (call :func:`load_cellpose` first to ask). The saved copy cellpose writes goes to a
+    temporary folder and is removed: the returned model holds the weights.
+    """
+    import tempfile
+
+    from cellpose import train
+
+    model, why_not = load_cellpose(device)
+    if model is None:
+        raise RuntimeError(f"cannot fine-tune Cellpose without its pretrained weights: {why_not}")
+    with tempfile.TemporaryDirectory(prefix="cellpose-finetune-") as folder:
+        train.train_seg(model.net, train_data=[np.asarray(im, np.float32) for im in images],
+                        train_labels=[np.asarray(lab, np.int32) for lab in labels],
+                        learning_rate=learning_rate, n_epochs=n_epochs, save_path=folder,
+                        model_name="finetuned", min_train_masks=1)
+    return model
+
+
 def ideal_flows(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """What Cellpose learns to predict for ``labels``: flows (2, H, W) and cell-probability logits.
 
