@@ -6,7 +6,9 @@ from the operating system's accounting of finished children), in the requested r
 This is how every speed and score quoted for the course is measured, so each run starts from a
 clean state: its own empty checkpoint folder (``COURSE_CHECKPOINT_DIR``), so a training
 notebook trains instead of resuming from an earlier run's checkpoint. A notebook that resumed
-anyway reports ``resumed`` (true), and the table says so.
+anyway reports ``resumed`` (true), and the table says so. Notebooks run in one session share
+what the earlier ones trained, read-only, as reference runs (``COURSE_REFERENCE_RUNS``): 06
+scores 04's finished U-Net as its ceiling.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from .mode import MODES
 from .reporting import REPORT_ENV, read_report_file
-from .training import CHECKPOINT_ENV
+from .training import CHECKPOINT_ENV, REFERENCE_RUNS_ENV
 
 DEFAULT_CELL_TIMEOUT_S = 1800
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +49,13 @@ def resolve(name: str, root: Path = REPO_ROOT) -> Path:
     raise FileNotFoundError(f"no notebook {name!r}; known: {known}")
 
 
-def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -> dict:
-    """Run one notebook in a fresh worker process; return seconds, peak_mb, metrics, error."""
+def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S,
+            finished_runs: Path | None = None) -> dict:
+    """Run one notebook in a fresh worker process; return seconds, peak_mb, metrics, error.
+
+    ``finished_runs``: a folder shared by the notebooks of one session. The notebook reads it
+    as its reference runs, and its own checkpoints are copied there after it ran.
+    """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
@@ -56,6 +64,8 @@ def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -
         checkpoints = Path(tmp) / "checkpoints"  # empty: the run trains from scratch
         env.update(COURSE_MODE=mode, **{REPORT_ENV: str(report_file),
                                         CHECKPOINT_ENV: str(checkpoints)})
+        if finished_runs is not None:
+            env[REFERENCE_RUNS_ENV] = str(finished_runs)
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "course_utils.bench", "--worker", str(path),
@@ -66,6 +76,10 @@ def execute(path: Path, mode: str, cell_timeout: int = DEFAULT_CELL_TIMEOUT_S) -
             "error": f"worker crashed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}",
             "peak_mb": None, "seconds": seconds}
         outcome["metrics"] = read_report_file(str(report_file))
+        if finished_runs is not None:
+            finished_runs.mkdir(parents=True, exist_ok=True)
+            for run in checkpoints.glob("*.pt"):
+                shutil.copy2(run, finished_runs / run.name)
     outcome.update(mode=mode, device=outcome["metrics"].pop("device", None) or _device_name(),
                    status="ok" if outcome["error"] is None else "failed",
                    resumed=bool(outcome["metrics"].get("resumed", False)))
@@ -140,11 +154,12 @@ def run(args: argparse.Namespace) -> int:
         print("error: no notebooks to run (run `course-utils build` first)", file=sys.stderr)
         return 2
     results = {}
-    for path in paths:
-        print(f"running {path.stem} in {args.mode} mode …", flush=True)
-        results[path.stem] = execute(path, args.mode, args.cell_timeout)
-        if results[path.stem]["error"]:
-            print(f"  FAILED: {results[path.stem]['error']}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="course-bench-runs-") as finished:
+        for path in paths:
+            print(f"running {path.stem} in {args.mode} mode …", flush=True)
+            results[path.stem] = execute(path, args.mode, args.cell_timeout, Path(finished))
+            if results[path.stem]["error"]:
+                print(f"  FAILED: {results[path.stem]['error']}", file=sys.stderr)
     out = Path(args.json_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"notebooks": results}, indent=2))

@@ -108,3 +108,27 @@ def pretrain(recipe: Recipe, device=None, progress: bool = True) -> Pretrained:
         losses.append(float(loss))
     state = {name: value.detach().cpu() for name, value in model.state_dict().items()}
     return Pretrained(state, recipe, losses, time.perf_counter() - started)
+
+
+def pretrain_here(device=None, steps: int = 6000, n_synthetic: int = Recipe.n_fields) -> dict:
+    """Pretrain now, on DSB2018 when it can be had, else on generated nuclei (said which).
+
+    For notebook 06's full mode (a GPU: a few minutes). Returns what
+    :func:`course_utils.data.load_pretrained_unet` returns: state dict, recipe, final loss.
+    """
+    from dataclasses import asdict
+
+    from .data import DatasetUnavailable
+
+    for recipe in (Recipe(source="dsb2018", steps=steps, n_fields=400),
+                   Recipe(source="synthetic", steps=steps, n_fields=n_synthetic)):
+        try:
+            made = pretrain(recipe, device)
+        except DatasetUnavailable as exc:
+            print(f"Pretraining on {recipe.source} is not possible here ({exc.what}); "
+                  "pretraining on generated nuclei instead.")
+            continue
+        tail = made.losses[-100:]
+        return {"state_dict": made.state_dict, "recipe": asdict(made.recipe),
+                "final_loss": sum(tail) / len(tail)}
+    raise AssertionError("unreachable: generated nuclei are always available")

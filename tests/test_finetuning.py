@@ -136,3 +136,17 @@ def test_dsb2018_fields_are_cropped_to_one_square():
                                 size=128)
     assert image.shape == labels.shape == (128, 128)
     assert labels[100:].max() == 0 and image[100:].min() == 1  # padding: no nuclei invented
+
+
+def test_full_mode_pretrains_on_generated_nuclei_when_dsb2018_cannot_be_had(monkeypatch, tmp_path,
+                                                                            capsys):
+    from course_utils.pretraining import pretrain_here
+    from course_utils.references.segmentation import UNet
+
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("COURSE_DATA_DIRS", raising=False)
+    made = pretrain_here(steps=2, n_synthetic=2)
+    assert "Pretraining on dsb2018 is not possible here" in capsys.readouterr().out
+    assert made["recipe"]["source"] == "synthetic" and made["recipe"]["steps"] == 2
+    UNet(made["recipe"]["channels"], made["recipe"]["depth"]).load_state_dict(made["state_dict"])

@@ -139,6 +139,8 @@ NAMES: dict[str, str] = {
     "ap75": r"AP@0\.75", "ap50_pixel_classifier": r"AP@0\.5|AP at IoU 0\.5",
     "ap50_otsu": r"AP@0\.5|AP at IoU 0\.5", "ap50_baseline": r"AP@0\.5|AP at IoU 0\.5",
     "knn_acc_pca": r"\bkNN\b", "knn_acc_ae": r"\bkNN\b",
+    **dict.fromkeys(["ap50_zero_shot", "ap50_finetuned_n1", "ap50_finetuned_n16",
+                     "ap50_scratch_n16", "ap50_frozen_n16"], r"AP@0\.5|AP at IoU 0\.5|\bAP\b"),
 }
 # A sentence naming one of these quotes a number from elsewhere, not from the benchmark's run.
 # (03 evaluates "all 50 validation fields" only in full mode; quick mode takes 8.)
